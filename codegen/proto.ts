@@ -1,6 +1,7 @@
 // Builds generated/k8s-proto.json: a protobufjs JSON descriptor of the upstream generated.proto
 // files for the API groups k2d may serve, so request bodies in application/vnd.kubernetes.protobuf
-// can be decoded at run time without parsing .proto text.
+// can be decoded at run time (src/machinery/protobuf.ts) without parsing .proto text. Type
+// references are written fully qualified so the run-time reader needs no scope rules.
 //
 // The .proto files alone cannot say how a message looks in JSON. What Go's JSON encoder does
 // differently is read from the upstream OpenAPI document and written into the descriptor as
@@ -18,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { CodegenError, loadUpstream, upstreamPath } from './upstream.ts';
 
-/** Group-versions (k8s.io/api/<dir>) whose messages can arrive as request bodies. */
+/** Group-versions (k8s.io/api/<dir>) whose messages can arrive as request bodies: GA only, as served. */
 export const PROTO_PACKAGES = [
   'core/v1', 'apps/v1', 'batch/v1', 'rbac/v1', 'policy/v1', 'networking/v1',
   'autoscaling/v1', 'autoscaling/v2', 'scheduling/v1', 'coordination/v1', 'authorization/v1',
