@@ -1,0 +1,150 @@
+// `npm run bench`: prints figures for this build, no pass/fail. Latencies are set beside raw
+// Docker Engine API calls measured in the same run, so the ratios survive a slower machine.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const bundle = join(root, 'dist', 'k2d.js');
+const IDLE_SECONDS = Number(process.env.K2D_BENCH_IDLE_SECONDS ?? 60);
+const CALLS = Number(process.env.K2D_BENCH_CALLS ?? 10_000);
+
+function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); });
+  });
+}
+
+function procStat(pid: number): { ticks: number; rssKb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(f[11]) + Number(f[12]);
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { ticks, rssKb };
+}
+
+function writeBytes(pid: number): number {
+  try {
+    return Number(/write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return NaN;
+  }
+}
+
+const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(s.length * p))]; };
+const ms = (n: number) => `${n.toFixed(2)} ms`;
+
+interface Client { call(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> }
+
+function k2dClient(port: number, token: string, ca: string): Client {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca });
+  return {
+    call(method, path, body) {
+      return new Promise((res, rej) => {
+        const data = body === undefined ? undefined : JSON.stringify(body);
+        const req = https.request({ host: '127.0.0.1', port, path, method, agent, servername: 'localhost', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(data ? { 'content-length': Buffer.byteLength(data) } : {}) } }, (r) => {
+          let text = ''; r.setEncoding('utf8'); r.on('data', (c) => { text += c; }); r.on('end', () => res({ status: r.statusCode!, text }));
+        });
+        req.on('error', rej);
+        req.end(data);
+      });
+    },
+  };
+}
+
+function dockerClient(): Client {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  return {
+    call(method, path) {
+      return new Promise((res, rej) => {
+        const req = http.request({ socketPath: '/var/run/docker.sock', path, method, agent }, (r) => {
+          let text = ''; r.setEncoding('utf8'); r.on('data', (c) => { text += c; }); r.on('end', () => res({ status: r.statusCode!, text }));
+        });
+        req.on('error', rej);
+        req.end();
+      });
+    },
+  };
+}
+
+async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    await fn(i);
+    out.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'k2d-bench-'));
+  const port = await freePort();
+  const token = 'bench-token';
+  const t0 = Date.now();
+  const child = spawn(process.execPath, [bundle], {
+    env: { ...process.env, K2D_PORT: String(port), K2D_ADDRESS: '127.0.0.1', K2D_DATA_DIR: dataDir, K2D_TOKEN: token, K2D_INSTANCE: 'bench' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`not ready in 30 s:\n${out}`)), 30_000);
+    child.stdout!.on('data', (c) => { out += c; if (out.includes('"msg":"ready"')) { clearTimeout(timer); res(); } });
+    child.on('exit', (code) => rej(new Error(`server exited ${code}:\n${out}`)));
+  });
+  const coldStart = Date.now() - t0;
+  child.stdout!.resume();
+  const pid = child.pid!;
+  const rows: Array<[string, string]> = [];
+  try {
+    await new Promise((r) => setTimeout(r, 2000));
+    rows.push(['cold start to ready', `${coldStart} ms`]);
+    rows.push(['RSS idle after start', `${(procStat(pid).rssKb / 1024).toFixed(1)} MB`]);
+
+    const ca = readFileSync(join(dataDir, 'ca.crt'), 'utf8');
+    const k = k2dClient(port, token, ca);
+    const d = dockerClient();
+    const ns = '/api/v1/namespaces/default/configmaps';
+    await k.call('POST', ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bench-get' }, data: { a: 'b' } });
+    await k.call('GET', `${ns}/bench-get`);
+    const created: string[] = [];
+    const createT = await timed(300, async (i) => {
+      const r = await k.call('POST', ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `bench-${i}` }, data: { i: String(i) } });
+      if (r.status !== 201) throw new Error(`create: ${r.status} ${r.text}`);
+      created.push(`bench-${i}`);
+    });
+    const getT = await timed(2000, async () => { const r = await k.call('GET', `${ns}/bench-get`); if (r.status !== 200) throw new Error(r.text); });
+    const listT = await timed(300, async () => { const r = await k.call('GET', ns); if (r.status !== 200) throw new Error(r.text); });
+    const dockerVersionT = await timed(2000, () => d.call('GET', '/version'));
+    const dockerListT = await timed(300, () => d.call('GET', '/containers/json?all=1'));
+    rows.push(['p50 / p99 get ConfigMap', `${ms(pct(getT, 0.5))} / ${ms(pct(getT, 0.99))}  (docker GET /version p50 ${ms(pct(dockerVersionT, 0.5))}, ratio ${(pct(getT, 0.5) / pct(dockerVersionT, 0.5)).toFixed(2)}x)`]);
+    rows.push(['p50 / p99 list 301 ConfigMaps', `${ms(pct(listT, 0.5))} / ${ms(pct(listT, 0.99))}  (docker GET /containers/json p50 ${ms(pct(dockerListT, 0.5))}, ratio ${(pct(listT, 0.5) / pct(dockerListT, 0.5)).toFixed(2)}x)`]);
+    rows.push(['p50 / p99 create ConfigMap', `${ms(pct(createT, 0.5))} / ${ms(pct(createT, 0.99))}  (durable write included)`]);
+
+    const remaining = Math.max(0, CALLS - 2000 - 300 - 300);
+    await timed(remaining, (i) => k.call('GET', i % 10 ? `${ns}/bench-get` : ns));
+    await new Promise((r) => setTimeout(r, 2000));
+    rows.push([`RSS after ${CALLS} API calls`, `${(procStat(pid).rssKb / 1024).toFixed(1)} MB`]);
+
+    const before = procStat(pid); const wb = writeBytes(pid);
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    const after = procStat(pid); const wa = writeBytes(pid);
+    rows.push([`CPU ticks over ${IDLE_SECONDS} s idle`, String(after.ticks - before.ticks)]);
+    rows.push([`bytes written to disk over ${IDLE_SECONDS} s idle`, String(wa - wb)]);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const w = Math.max(...rows.map((r) => r[0].length));
+  console.log(`k2d bench (${new Date().toISOString()}, node ${process.versions.node}, ${process.arch})`);
+  for (const [a, b] of rows) console.log(`${a.padEnd(w)}  ${b}`);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });

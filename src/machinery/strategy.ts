@@ -1,0 +1,32 @@
+// What makes one kind differ from the generic behaviour; everything else is written once in registry.ts.
+import type { StatusCause } from './errors.ts';
+import type { KindInfo, KObject } from './types.ts';
+import type { Registry } from './registry.ts';
+
+export interface StrategyContext {
+  registry: Registry;
+  kind: KindInfo;
+  dryRun: boolean;
+  now: Date;
+}
+
+export interface Strategy {
+  /** Defaulting and normalisation before validation of a new object. */
+  prepareForCreate?(obj: KObject, ctx: StrategyContext): void;
+  /** Same for an update; `old` is the stored object. */
+  prepareForUpdate?(obj: KObject, old: KObject, ctx: StrategyContext): void;
+  /** Kind-specific validation (422 causes). */
+  validate?(obj: KObject, old: KObject | undefined, ctx: StrategyContext): StatusCause[];
+  /** Runs after a create was stored (not on dry run). */
+  afterCreate?(obj: KObject, ctx: StrategyContext): void | Promise<void>;
+  /** Runs after the object left the store. */
+  afterDelete?(obj: KObject, ctx: StrategyContext): void | Promise<void>;
+  /** Replaces storage entirely: POST answers with a computed object (SelfSubjectAccessReview). */
+  createOnly?(obj: KObject, ctx: StrategyContext): KObject;
+  /** Refreshes computed objects before a read (Node from the engine). */
+  beforeRead?(ctx: StrategyContext): Promise<void>;
+  /** Deletion that must pass through a phase first (Namespace -> Terminating). */
+  beginDelete?(obj: KObject, ctx: StrategyContext): KObject | undefined;
+  /** A second view of another resource's storage (events.k8s.io Event over core Event). */
+  view?: { storage: string; toView(obj: KObject): KObject; fromView(obj: KObject): KObject };
+}

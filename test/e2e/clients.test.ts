@@ -1,0 +1,136 @@
+// The newest clients on the wire: kubectl 1.35 protobuf bodies compared with their JSON twins,
+// Helm 4 (server-side apply, protobuf release Secrets) and Helm 3, and the official JS client.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { CoreV1Api, Watch } from '@kubernetes/client-node';
+import { helmOk, kubeClient, kubectl, kubectlOk, repoRoot, request, startServer, uniqueName, type Server } from './harness.ts';
+
+let s: Server;
+before(async () => { s = await startServer(); });
+after(async () => { await s?.stop(); });
+
+const chart = join(repoRoot, 'test', 'fixtures', 'charts', 'settings');
+
+/** The object minus what the server sets, for comparing a protobuf create with its JSON twin. */
+function userPart(o: any): any {
+  const { uid: _u, resourceVersion: _r, creationTimestamp: _c, managedFields: _m, namespace: _n, generation: _g, ...meta } = o.metadata;
+  const { metadata: _md, ...rest } = o;
+  return { ...rest, metadata: meta };
+}
+
+test('kubectl 1.35 create (protobuf bodies) stores what the JSON twin stores', async (t) => {
+  const nsA = uniqueName('pb');
+  const nsB = uniqueName('js');
+  // create namespace is itself a protobuf POST.
+  await kubectlOk(s, ['create', 'namespace', nsA]);
+  await kubectlOk(s, ['create', 'namespace', nsB]);
+  const cases: Array<[string, string[]]> = [
+    ['configmap', ['create', 'configmap', 'c', '--from-literal=a=b', '--from-literal=empty=']],
+    ['secret', ['create', 'secret', 'generic', 's', '--from-literal=k=v']],
+    ['registry secret', ['create', 'secret', 'docker-registry', 'r', '--docker-server=reg.example', '--docker-username=u', '--docker-password=p']],
+    ['serviceaccount', ['create', 'serviceaccount', 'sa']],
+    ['role', ['create', 'role', 'ro', '--verb=get,list', '--resource=configmaps']],
+  ];
+  for (const [what, args] of cases) {
+    await t.test(what, async () => {
+      const pb = await kubectl(s, [...args, '-n', nsA, '-o', 'json', '-v=8']);
+      assert.equal(pb.code, 0, pb.stderr);
+      const sentProto = /Request Headers:[\s\S]*?Content-Type: application\/vnd\.kubernetes\.protobuf/.test(pb.stderr)
+        || /Content-Type: application\/vnd\.kubernetes\.protobuf/.test(pb.stderr);
+      const twin = await kubectlOk(s, [...args, '-n', nsB, '--dry-run=client', '-o', 'json']);
+      const created = await request(s, 'POST', `${JSON.parse(twin.stdout).apiVersion === 'v1' ? '/api/v1' : '/apis/' + JSON.parse(twin.stdout).apiVersion}/namespaces/${nsB}/${plural(JSON.parse(twin.stdout).kind)}`, { body: twin.stdout });
+      assert.equal(created.status, 201, created.text);
+      const a = userPart(JSON.parse(pb.stdout));
+      const b = userPart(created.body);
+      assert.deepEqual(a, b);
+      if (what !== 'role') assert.ok(sentProto, `kubectl 1.35 sent ${what} as protobuf`);
+    });
+  }
+  const cm = JSON.parse((await kubectlOk(s, ['get', 'cm', 'c', '-n', nsA, '-o', 'json'])).stdout);
+  assert.deepEqual(cm.data, { a: 'b', empty: '' });
+  await kubectlOk(s, ['delete', 'ns', nsA, nsB]);
+});
+
+function plural(kind: string): string {
+  return ({ ConfigMap: 'configmaps', Secret: 'secrets', ServiceAccount: 'serviceaccounts', Role: 'roles' } as Record<string, string>)[kind];
+}
+
+test('kubectl 1.35 auth can-i (protobuf SelfSubjectAccessReview) says yes', async () => {
+  const out = await kubectlOk(s, ['auth', 'can-i', 'get', 'pods']);
+  assert.equal(out.stdout.trim(), 'yes');
+});
+
+test('a protobuf body that does not decode, or names another kind, is a 400', async () => {
+  const garbage = Buffer.concat([Buffer.from('k8s\0'), Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01])]);
+  const r = await request(s, 'POST', '/api/v1/namespaces/default/configmaps', { body: garbage, contentType: 'application/vnd.kubernetes.protobuf' });
+  assert.equal(r.status, 400, r.text);
+  assert.equal(r.body.kind, 'Status');
+  assert.equal((await request(s, 'GET', '/api/v1/namespaces/default')).status, 200);
+});
+
+for (const version of [4, 3] as const) {
+  test(`Helm ${version}: install, upgrade, list, history, rollback, uninstall a chart of ConfigMaps and Secrets`, async () => {
+    const ns = uniqueName(`helm${version}`);
+    const rel = `rel${version}`;
+    await kubectlOk(s, ['create', 'namespace', ns]);
+    await helmOk(s, ['install', rel, chart, '-n', ns], { version });
+    const cm = JSON.parse((await kubectlOk(s, ['get', 'cm', `${rel}-config`, '-n', ns, '-o', 'json'])).stdout);
+    assert.equal(cm.data.greeting, 'hello');
+    const sec = JSON.parse((await kubectlOk(s, ['get', 'secret', `${rel}-secret`, '-n', ns, '-o', 'json'])).stdout);
+    assert.equal(Buffer.from(sec.data.password, 'base64').toString(), 's3cret');
+    await helmOk(s, ['upgrade', rel, chart, '-n', ns, '--set', 'greeting=bye'], { version });
+    const cm2 = JSON.parse((await kubectlOk(s, ['get', 'cm', `${rel}-config`, '-n', ns, '-o', 'json'])).stdout);
+    assert.equal(cm2.data.greeting, 'bye');
+    const list = await helmOk(s, ['list', '-A', '-o', 'json'], { version });
+    const entry = JSON.parse(list.stdout).find((r: { name: string }) => r.name === rel);
+    assert.equal(entry.status, 'deployed');
+    assert.equal(entry.revision, '2');
+    const hist = await helmOk(s, ['history', rel, '-n', ns, '-o', 'json'], { version });
+    assert.equal(JSON.parse(hist.stdout).length, 2);
+    await helmOk(s, ['rollback', rel, '1', '-n', ns], { version });
+    const cm3 = JSON.parse((await kubectlOk(s, ['get', 'cm', `${rel}-config`, '-n', ns, '-o', 'json'])).stdout);
+    assert.equal(cm3.data.greeting, 'hello');
+    const st = await helmOk(s, ['status', rel, '-n', ns], { version });
+    assert.match(st.stdout, /STATUS: deployed/);
+    await helmOk(s, ['uninstall', rel, '-n', ns], { version });
+    assert.equal((await kubectl(s, ['get', 'cm', `${rel}-config`, '-n', ns])).code, 1);
+    const left = await kubectlOk(s, ['get', 'secrets', '-n', ns, '-l', 'owner=helm', '-o', 'name']);
+    assert.equal(left.stdout.trim(), '');
+    await kubectlOk(s, ['delete', 'ns', ns]);
+  });
+}
+
+test('helm template | kubectl apply works with validation on', async () => {
+  const ns = uniqueName('tpl');
+  await kubectlOk(s, ['create', 'namespace', ns]);
+  const tpl = await helmOk(s, ['template', 'tpl', chart], { version: 4 });
+  const out = await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: tpl.stdout });
+  assert.match(out.stdout, /configmap\/tpl-config created/);
+  assert.match(out.stdout, /secret\/tpl-secret created/);
+  await kubectlOk(s, ['delete', 'ns', ns]);
+});
+
+test('@kubernetes/client-node: create, read, list with selector, watch, delete', async () => {
+  const kc = kubeClient(s);
+  const core = kc.makeApiClient(CoreV1Api);
+  const ns = uniqueName('js');
+  await core.createNamespace({ body: { metadata: { name: ns } } });
+  const events: string[] = [];
+  const watch = new Watch(kc);
+  const req = await watch.watch(`/api/v1/namespaces/${ns}/configmaps`, {}, (type, obj) => { events.push(`${type} ${obj.metadata.name}`); }, () => {});
+  await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'js1', labels: { k: 'v' } }, data: { a: '1' } } });
+  const got = await core.readNamespacedConfigMap({ name: 'js1', namespace: ns });
+  assert.equal(got.data?.a, '1');
+  const list = await core.listNamespacedConfigMap({ namespace: ns, labelSelector: 'k=v' });
+  assert.equal(list.items.length, 1);
+  await core.deleteNamespacedConfigMap({ name: 'js1', namespace: ns });
+  const deadline = Date.now() + 10_000;
+  while (events.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  req.abort();
+  assert.deepEqual(events, ['ADDED js1', 'DELETED js1']);
+  await assert.rejects(core.readNamespacedConfigMap({ name: 'js1', namespace: ns }), (e: any) => e.code === 404);
+  await core.deleteNamespace({ name: ns });
+});
+
+
