@@ -59,17 +59,16 @@ export function nodes(registry: Registry, engine: Engine, cfg: Config): Strategy
   const refresh = async () => {
     const facts = await engine.facts();
     const kind = registry.kind('nodes');
-    const old = registry.peek(kind, undefined, facts.name);
+    let old = registry.peek(kind, undefined, facts.name);
     const next = nodeObject(facts, cfg, old);
     if (!old) {
       await registry.create(kind, undefined, next, { fieldManager: 'k2d' });
-    } else {
-      const cmp: KObject = { ...next, metadata: { ...next.metadata, resourceVersion: old.metadata.resourceVersion } };
-      if (!deepEqual(cmp.status, old.status) || !deepEqual(cmp.metadata.labels, old.metadata.labels)) {
-        await registry.update(kind, undefined, facts.name, { ...cmp, spec: old.spec }, { skipRvCheck: true });
-        const cur = registry.peek(kind, undefined, facts.name)!;
-        if (!deepEqual(cur.status, next.status)) await registry.update(kind, undefined, facts.name, { ...cur, status: next.status }, { subresource: 'status', skipRvCheck: true });
-      }
+    } else if (!deepEqual(next.metadata.labels, old.metadata.labels)) {
+      await registry.update(kind, undefined, facts.name, { ...old, metadata: { ...old.metadata, labels: next.metadata.labels } }, { skipRvCheck: true, fieldManager: 'k2d' });
+    }
+    old = registry.peek(kind, undefined, facts.name)!;
+    if (!deepEqual(old.status, next.status)) {
+      await registry.update(kind, undefined, facts.name, { ...old, status: next.status }, { subresource: 'status', skipRvCheck: true, fieldManager: 'k2d' });
     }
     last = Date.now();
   };

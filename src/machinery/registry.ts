@@ -289,6 +289,8 @@ export class Registry {
       }
     }
     this.requireNamespace(kind, obj.metadata.namespace, true);
+    // As the apiserver's strategies do: a new object's status is the server's to set.
+    if (kind.subresources.includes('status')) delete obj.status;
     strategy.prepareForCreate?.(obj, ctx);
     this.strategyCauses(kind, obj, undefined, ctx);
     const name = obj.metadata.name;

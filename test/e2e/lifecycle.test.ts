@@ -90,3 +90,44 @@ test('the kubeconfig names the advertised address and the certificate covers it'
   assert.match(cert.subjectAltName ?? '', /DNS:localhost/);
   assert.equal(await s.stop(), 0);
 });
+
+test('engine lost later: 503 on calls that need it, the rest keeps serving, recovery when it is back', async () => {
+  const { createServer, connect } = await import('node:net');
+  const { mkdirSync, rmSync } = await import('node:fs');
+  const dir = join(repoRoot, '.test-tmp', uniqueName('proxy'));
+  mkdirSync(dir, { recursive: true });
+  const sock = join(dir, 'docker.sock');
+  // A socket proxy in front of the real engine: closing it is an engine outage for the server.
+  const open = new Set<import('node:net').Socket>();
+  const listen = () => new Promise<import('node:net').Server>((ok) => {
+    const srv = createServer((c) => {
+      const up = connect('/var/run/docker.sock');
+      open.add(c); open.add(up);
+      c.pipe(up).pipe(c);
+      const end = () => { c.destroy(); up.destroy(); open.delete(c); open.delete(up); };
+      c.on('error', end); up.on('error', end); c.on('close', end); up.on('close', end);
+    });
+    srv.listen(sock, () => ok(srv));
+  });
+  let proxy = await listen();
+  const s = await startServer({ env: { DOCKER_HOST: `unix://${sock}` } });
+  try {
+    assert.equal((await request(s, 'GET', '/api/v1/nodes')).status, 200);
+    await new Promise<void>((ok) => { proxy.close(() => ok()); for (const c of open) c.destroy(); });
+    rmSync(sock, { force: true });
+    const { waitFor } = await import('./harness.ts');
+    const down = await waitFor(async () => { const r = await request(s, 'GET', '/api/v1/nodes'); return r.status === 503 ? r : undefined; }, { what: '503 while the engine is away' });
+    assert.equal(down.body.kind, 'Status');
+    assert.equal(down.body.reason, 'ServiceUnavailable');
+    assert.equal((await request(s, 'GET', '/api/v1/namespaces/default')).status, 200, 'stored objects are still served');
+    assert.equal((await request(s, 'GET', '/readyz', { token: null })).status, 500);
+    proxy = await listen();
+    await waitFor(async () => (await request(s, 'GET', '/api/v1/nodes')).status === 200, { what: 'recovery', timeoutMs: 40_000 });
+    assert.match(s.logs(), /"msg":"engine lost"/);
+    assert.equal(await s.stop(), 0);
+  } finally {
+    proxy.close();
+    for (const c of open) c.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
