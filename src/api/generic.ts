@@ -97,7 +97,7 @@ function partial(o: KObject): KObject {
 function sendObject(r: ApiRequest, code: number, obj: KObject): void {
   const w = r.wanted;
   if (w.as === 'Table') {
-    send(r.res, code, buildTable(r.kind, [obj], { includeObject: includeObject(r.query) }), w);
+    send(r.res, code, buildTable(r.kind, obj, { includeObject: includeObject(r.query) }), w);
   } else if (w.as === 'PartialObjectMetadata' || w.as === 'PartialObjectMetadataList') {
     send(r.res, code, partial(obj), w);
   } else {
@@ -174,7 +174,7 @@ export async function watch(ctx: ApiContext, r: ApiRequest): Promise<void> {
   const write = (ev: { type: string; object: unknown }) => {
     let object = ev.object as KObject;
     if (table && ev.type !== 'BOOKMARK') {
-      const t = buildTable(r.kind, [object], { includeObject: includeObject(r.query) }) as { columnDefinitions?: unknown };
+      const t = buildTable(r.kind, object, { includeObject: includeObject(r.query) }) as { columnDefinitions?: unknown };
       // Column definitions go only with the first event, as the apiserver does.
       if (!first) t.columnDefinitions = [];
       first = false;
