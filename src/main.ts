@@ -37,7 +37,7 @@ async function main(): Promise<void> {
       'k2d: start the engine (or set DOCKER_HOST) and try again.\n');
     process.exit(1);
   }
-  const tls = loadOrCreateTls(cfg);
+  const tls = await loadOrCreateTls(cfg);
   const store = new ObjectStore(cfg.dataDir, { encryptedResources: ['secrets'] });
   const initial = store.open();
   const kinds = JSON.parse(readFileSync(generatedPath('kinds.json'), 'utf8')) as KindInfo[];

@@ -261,7 +261,7 @@ export async function patch(ctx: ApiContext, r: ApiRequest): Promise<void> {
   let warnings: string[] = [];
   if (ct === 'application/apply-patch+yaml' || ct === 'application/apply-patch+json') {
     const manager = fieldManager(r, true)!;
-    const applied = parseYamlText(body.toString('utf8')) as KObject;
+    const applied = (await parseYamlText(body.toString('utf8'))) as KObject;
     if (!applied || typeof applied !== 'object' || Array.isArray(applied)) throw badRequest('error decoding YAML: the apply configuration is not an object');
     ({ warnings } = ctx.validator.validate(r.kind, applied, mode, { text: body.toString('utf8'), format: 'yaml' }, { partial: true }));
     if (applied.apiVersion === undefined || applied.kind === undefined) {
@@ -321,7 +321,7 @@ async function deleteOptions(r: ApiRequest): Promise<{ propagationPolicy?: strin
       const { decodeProtobufBody } = await import('../machinery/protobuf.ts');
       o = decodeProtobufBody(body);
     } else {
-      o = ct.includes('yaml') ? parseYamlText(body.toString()) : parseJsonText(body.toString());
+      o = ct.includes('yaml') ? await parseYamlText(body.toString()) : parseJsonText(body.toString());
     }
     if (o && typeof o === 'object' && !Array.isArray(o)) opts = o as Record<string, unknown>;
   }

@@ -8,7 +8,7 @@
 // schema again, and costs ~8 MB to load plus the compiled validators; the walker needs
 // nothing compiled and looks definitions up by name as it goes (a few µs per object).
 
-import { parseDocument, isMap, isSeq, isScalar, LineCounter } from 'yaml';
+import { loadedYaml } from '../yaml.ts';
 import type { Node as YamlNode } from 'yaml';
 import { ApiError, badRequest, invalid, type StatusCause } from './errors.ts';
 import type { KindInfo, KObject, OwnerReference } from './types.ts';
@@ -484,6 +484,7 @@ function plain(v: unknown): unknown {
 
 /** yaml.v2 strict mode: one line per key set twice in the same map, in decoding order. */
 function yamlDuplicateKeys(text: string): string[] {
+  const { parseDocument, isMap, isSeq, isScalar, LineCounter } = loadedYaml();
   const lc = new LineCounter();
   // YAML 1.1 resolves keys like yaml.v2 does (`on` is a bool there).
   const doc = parseDocument(text, { uniqueKeys: false, lineCounter: lc, version: '1.1' });

@@ -1,6 +1,6 @@
 // Request bodies: size limit, and decoding JSON, YAML and protobuf into one object form.
 import type { IncomingMessage } from 'node:http';
-import { parse as parseYaml } from 'yaml';
+import { loadYaml } from '../yaml.ts';
 import { badRequest, tooLarge, unsupportedMediaType } from '../machinery/errors.ts';
 import type { KindInfo } from '../machinery/types.ts';
 
@@ -46,9 +46,10 @@ export function parseJsonText(text: string, kind?: KindInfo): unknown {
   }
 }
 
-export function parseYamlText(text: string): unknown {
+export async function parseYamlText(text: string): Promise<unknown> {
+  const { parse } = await loadYaml();
   try {
-    return parseYaml(text, { uniqueKeys: false, version: '1.2', merge: true });
+    return parse(text, { uniqueKeys: false, version: '1.2', merge: true });
   } catch (e) {
     throw badRequest(`error converting YAML to JSON: yaml: ${(e as Error).message.split('\n')[0]}`);
   }
@@ -66,7 +67,7 @@ export async function decodeObject(body: Buffer, contentType: string | undefined
     raw = { text, format: 'json' };
   } else if (mt === 'application/yaml' || mt === 'application/x-yaml' || mt === 'text/yaml') {
     const text = body.toString('utf8');
-    obj = parseYamlText(text);
+    obj = await parseYamlText(text);
     raw = { text, format: 'yaml' };
   } else if (mt === 'application/vnd.kubernetes.protobuf') {
     const { decodeProtobufBody } = await import('../machinery/protobuf.ts');

@@ -1,6 +1,6 @@
 // Writing replies: JSON (or YAML when asked), Status for errors, Warning headers.
 import type { ServerResponse } from 'node:http';
-import { stringify as toYaml } from 'yaml';
+import { loadYaml } from '../yaml.ts';
 import type { Wanted } from './negotiate.ts';
 
 export function setWarnings(res: ServerResponse, warnings: string[] | undefined): void {
@@ -11,17 +11,15 @@ export function setWarnings(res: ServerResponse, warnings: string[] | undefined)
 
 export function send(res: ServerResponse, code: number, body: unknown, wanted?: Pick<Wanted, 'format'>): void {
   if (res.headersSent) { res.end(); return; }
-  let text: string;
-  if (wanted?.format === 'yaml') {
-    res.setHeader('Content-Type', 'application/yaml');
-    text = toYaml(body);
-  } else {
-    res.setHeader('Content-Type', 'application/json');
-    text = JSON.stringify(body);
-  }
   res.setHeader('Cache-Control', 'no-cache, private');
   res.statusCode = code;
-  res.end(text);
+  if (wanted?.format === 'yaml') {
+    res.setHeader('Content-Type', 'application/yaml');
+    void loadYaml().then((y) => res.end(y.stringify(body)), () => res.end());
+    return;
+  }
+  res.setHeader('Content-Type', 'application/json');
+  res.end(JSON.stringify(body));
 }
 
 export function sendRaw(res: ServerResponse, code: number, contentType: string, data: Buffer | string, headers: Record<string, string> = {}): void {

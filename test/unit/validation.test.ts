@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ApiError, invalid } from '../../src/machinery/errors.ts';
 import type { KindInfo, KObject } from '../../src/machinery/types.ts';
+import { loadYaml } from '../../src/yaml.ts';
+
+// The server loads yaml with the first YAML body; these tests hand YAML text straight in.
+await loadYaml();
 import {
   fieldError, goBase64ErrorOffset, goParseQuantityError, goParseTimeError, nameRule, prepareSchemas,
   validateLabelSelector, validateObjectMeta, Validator,
