@@ -47,6 +47,21 @@ test('kubectl 1.35 create (protobuf bodies) stores what the JSON twin stores', a
       if (what !== 'role') assert.ok(sentProto, `kubectl 1.35 sent ${what} as protobuf`);
     });
   }
+  await t.test('namespace', async () => {
+    const name = uniqueName('pbns');
+    const pb = await kubectl(s, ['create', 'namespace', name, '-o', 'json', '-v=8']);
+    assert.equal(pb.code, 0, pb.stderr);
+    assert.match(pb.stderr, /Content-Type: application\/vnd\.kubernetes\.protobuf/);
+    const twin = JSON.parse((await kubectlOk(s, ['create', 'namespace', `${name}-js`, '--dry-run=client', '-o', 'json'])).stdout);
+    const created = await request(s, 'POST', '/api/v1/namespaces', { body: twin });
+    assert.equal(created.status, 201, created.text);
+    const a = userPart(JSON.parse(pb.stdout));
+    const b = userPart(created.body);
+    // The names differ by design; so do the name labels the server sets from them.
+    for (const o of [a, b]) { delete o.metadata.name; delete o.metadata.labels['kubernetes.io/metadata.name']; }
+    assert.deepEqual(a, b);
+    await kubectlOk(s, ['delete', 'ns', name, `${name}-js`]);
+  });
   const cm = JSON.parse((await kubectlOk(s, ['get', 'cm', 'c', '-n', nsA, '-o', 'json'])).stdout);
   assert.deepEqual(cm.data, { a: 'b', empty: '' });
   await kubectlOk(s, ['delete', 'ns', nsA, nsB]);

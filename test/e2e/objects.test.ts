@@ -275,3 +275,49 @@ test('events: core/v1 and events.k8s.io/v1 are two views of the same events', as
   assert.equal(byReason.body.items.length, 1);
   await kubectlOk(s, ['delete', 'ns', ns]);
 });
+
+test('status subresource: PUT/PATCH on /status change only status; the main resource keeps it', async () => {
+  const ns = uniqueName('st');
+  await kubectlOk(s, ['create', 'namespace', ns]);
+  const base = `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets`;
+  const created = await request(s, 'POST', base, { body: { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'p' }, spec: { minAvailable: 1, selector: { matchLabels: { a: 'b' } } }, status: { currentHealthy: 99 } } });
+  assert.equal(created.status, 201, created.text);
+  assert.equal(created.body.metadata.generation, 1);
+  assert.equal(created.body.status?.currentHealthy, undefined, 'status on create is the server\'s');
+  const st = await request(s, 'PATCH', `${base}/p/status`, { body: { status: { currentHealthy: 2, desiredHealthy: 1, disruptionsAllowed: 1, expectedPods: 2 }, spec: { minAvailable: 7 } }, contentType: 'application/merge-patch+json' });
+  assert.equal(st.status, 200, st.text);
+  assert.equal(st.body.status.currentHealthy, 2);
+  assert.equal(st.body.spec.minAvailable, 1, 'spec does not change through /status');
+  assert.equal(st.body.metadata.generation, 1);
+  const main = await request(s, 'PATCH', `${base}/p`, { body: { spec: { minAvailable: 2 }, status: { currentHealthy: 0 } }, contentType: 'application/merge-patch+json' });
+  assert.equal(main.body.spec.minAvailable, 2);
+  assert.equal(main.body.status.currentHealthy, 2, 'status does not change through the main resource');
+  assert.equal(main.body.metadata.generation, 2, 'a spec change bumps generation');
+  const got = await request(s, 'GET', `${base}/p/status`);
+  assert.equal(got.body.status.currentHealthy, 2);
+  const put = await request(s, 'PUT', `${base}/p/status`, { body: { ...got.body, status: { ...got.body.status, currentHealthy: 3 } } });
+  assert.equal(put.status, 200, put.text);
+  assert.equal(put.body.status.currentHealthy, 3);
+  await kubectlOk(s, ['delete', 'ns', ns]);
+});
+
+test('the /watch/ paths and deletecollection with a label selector', async () => {
+  const ns = uniqueName('wp');
+  await kubectlOk(s, ['create', 'namespace', ns]);
+  const base = `/api/v1/namespaces/${ns}/configmaps`;
+  for (const [n, l] of [['a', 'x'], ['b', 'x'], ['c', 'y']]) {
+    assert.equal((await request(s, 'POST', base, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: n, labels: { l } } } })).status, 201);
+  }
+  const one = await request(s, 'GET', `/api/v1/watch/namespaces/${ns}/configmaps/b?timeoutSeconds=1`, { timeoutMs: 10_000 });
+  assert.equal(one.status, 200);
+  const events = one.text.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(events.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED b']);
+  const all = await request(s, 'GET', `/api/v1/watch/namespaces/${ns}/configmaps?timeoutSeconds=1`, { timeoutMs: 10_000 });
+  assert.equal(all.text.trim().split('\n').length, 3);
+  const del = await request(s, 'DELETE', `${base}?labelSelector=l%3Dx`);
+  assert.equal(del.status, 200, del.text);
+  assert.equal(del.body.kind, 'ConfigMapList');
+  const left = await request(s, 'GET', base);
+  assert.deepEqual(left.body.items.map((i: { metadata: { name: string } }) => i.metadata.name), ['c']);
+  await kubectlOk(s, ['delete', 'ns', ns]);
+});
