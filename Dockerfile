@@ -33,4 +33,4 @@ VOLUME ["/var/lib/k2d"]
 EXPOSE 6443
 # Lite mode (no optimising compiler) saves ~10 MB idle and ~50 MB under load; latency is unchanged
 # at this server's request rates (npm run bench).
-ENTRYPOINT ["node", "--lite-mode", "/app/dist/k2d.js"]
+ENTRYPOINT ["node", "--lite-mode", "--no-expose-wasm", "/app/dist/k2d.js"]

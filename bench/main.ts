@@ -13,7 +13,7 @@ const bundle = join(root, 'dist', 'k2d.js');
 const IDLE_SECONDS = Number(process.env.K2D_BENCH_IDLE_SECONDS ?? 60);
 const CALLS = Number(process.env.K2D_BENCH_CALLS ?? 10_000);
 // The flags production runs with (package.json "start", Dockerfile ENTRYPOINT).
-const NODE_FLAGS = (process.env.K2D_NODE_FLAGS ?? '--lite-mode').split(' ').filter(Boolean);
+const NODE_FLAGS = (process.env.K2D_NODE_FLAGS ?? '--lite-mode --no-expose-wasm').split(' ').filter(Boolean);
 
 function freePort(): Promise<number> {
   return new Promise((res) => {

@@ -22,6 +22,11 @@ export const testTmp = join(repoRoot, '.test-tmp');
 export const binDir = join(testTmp, 'bin');
 /** The server bundle under test: dist/k2d.js, or K2D_TEST_BUNDLE to test another build. */
 export const serverBundle = resolve(process.env.K2D_TEST_BUNDLE ?? join(repoRoot, 'dist', 'k2d.js'));
+/** The node flags production runs with (package.json "start"), so tests run what ships. */
+export const serverNodeFlags: string[] = (() => {
+  const start: string = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).scripts.start;
+  return start.split(/\s+/).filter((a) => a.startsWith('--'));
+})();
 const sdkBin = '/usr/lib/google-cloud-sdk/bin';
 const keepData = !!process.env.K2D_KEEP_TEST_DATA;
 const verbose = !!process.env.K2D_TEST_VERBOSE;
@@ -240,7 +245,7 @@ async function startOnce(opts: StartOptions): Promise<Server> {
     ...opts.env,
   };
   if (!opts.env?.K2D_TOKEN) delete env.K2D_TOKEN;
-  const child = spawn(process.execPath, [serverBundle], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...serverNodeFlags, serverBundle], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const tracked: Tracked = { child, instance };
   live.add(tracked);
 

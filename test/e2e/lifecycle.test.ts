@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { kubectlOk, repoRoot, request, run, startServer, uniqueName } from './harness.ts';
+import { kubectlOk, repoRoot, request, run, serverBundle, serverNodeFlags, startServer, uniqueName } from './harness.ts';
 
 function filesUnder(dir: string): string[] {
   const out: string[] = [];
@@ -69,7 +69,7 @@ test('SIGTERM ends open watches and exits 0', async () => {
 });
 
 test('no engine at start: a clear message and a non-zero exit', async () => {
-  const res = await run(process.execPath, [join(repoRoot, 'dist', 'k2d.js')], {
+  const res = await run(process.execPath, [...serverNodeFlags, serverBundle], {
     env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock', K2D_PORT: '1', K2D_DATA_DIR: join(repoRoot, '.test-tmp', uniqueName('noengine')) },
     timeoutMs: 20_000,
   });
