@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import {
-  connect, docker, freePort, kubectlOk, removeDockerObjects, repoRoot, request, run, testTmp, waitFor, type Target,
+  connect, docker, freePort, kubectlOk, removeDockerObjects, repoRoot, request, run, testTmp, waitFor, type Target, serverNodeFlags,
 } from './harness.ts';
 
 // K2D_TEST_IMAGE_CONTEXT: build from another folder holding the same layout (harness checks).
@@ -63,7 +63,7 @@ test('the image builds, starts with the engine socket and answers kubectl', { ti
   const baseSize = JSON.parse((await docker(['image', 'inspect', baseTag])).stdout)[0].Size;
   assert.deepEqual(Object.keys(inspect.Config.ExposedPorts), ['6443/tcp']);
   assert.deepEqual(Object.keys(inspect.Config.Volumes), ['/var/lib/k2d']);
-  assert.deepEqual(inspect.Config.Entrypoint, ['node', '/app/dist/k2d.js']);
+  assert.deepEqual(inspect.Config.Entrypoint, ['node', ...serverNodeFlags, '/app/dist/k2d.js'], 'the image runs node with the flags npm start uses');
   assert.ok(inspect.Config.Env.includes('K2D_DATA_DIR=/var/lib/k2d'));
   const added = (inspect.Size - baseSize) / 1e6;
   assert.ok(added < 40, `the image adds ${added.toFixed(1)} MB on top of node: more than the bundle and generated/`);

@@ -135,3 +135,23 @@ test('content negotiation: Table, YAML, protobuf-only and aggregated discovery',
   assert.equal(acceptsAggregatedDiscovery('application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json'), 'v2beta1');
   assert.equal(acceptsAggregatedDiscovery('application/json'), undefined);
 });
+
+test('events are bounded in number and age, pruned on write', async () => {
+  const { coreEvents } = await import('../../src/api/cluster.ts');
+  const { reg } = await withNs();
+  reg.setStrategy('events', coreEvents(reg));
+  const ev = reg.kind('events');
+  const now = Date.now();
+  const mk = (name: string, at: number) => ({
+    apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: 'default' }, involvedObject: { kind: 'ConfigMap', name: 'x', namespace: 'default' },
+    reason: 'R', message: name, lastTimestamp: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  }) as KObject;
+  await reg.create(ev, 'default', mk('old', now - 2 * 3600_000));
+  for (let i = 0; i < 1005; i++) await reg.create(ev, 'default', mk(`e${i}`, now - (1005 - i) * 10));
+  await new Promise((r) => setTimeout(r, 10));
+  const all = reg.all(ev, 'default');
+  assert.ok(all.length <= 1000, `${all.length} events kept`);
+  assert.ok(!all.some((e) => e.metadata.name === 'old'), 'an event older than an hour is gone');
+  assert.ok(all.some((e) => e.metadata.name === 'e1004'), 'the newest is kept');
+  assert.ok(!all.some((e) => e.metadata.name === 'e0'), 'the oldest beyond the cap is gone');
+});
