@@ -38,6 +38,9 @@ export interface ApiRequest {
   userAgent: string;
 }
 
+/** K2D_WATCH_BOOKMARK_SECONDS exists for tests; the apiserver's period is a minute. */
+const BOOKMARK_MS = Math.max(1, Number(process.env.K2D_WATCH_BOOKMARK_SECONDS ?? 60)) * 1000;
+
 const apiVersionOf = (k: KindInfo) => (k.group ? `${k.group}/${k.version}` : k.version);
 
 export function q1(query: Query, key: string): string | undefined {
@@ -228,8 +231,9 @@ export async function watch(ctx: ApiContext, r: ApiRequest): Promise<void> {
   timers.push(setTimeout(close, limit));
   if (bookmarks) {
     // A bookmark each minute lets a client resume from a fresh resourceVersion.
-    const tick = () => { if (!closed) { write({ type: 'BOOKMARK', object: ctx.registry.bookmark(r.kind) }); timers.push(setTimeout(tick, 60_000)); } };
-    timers.push(setTimeout(tick, 60_000));
+    const every = BOOKMARK_MS;
+    const tick = () => { if (!closed) { write({ type: 'BOOKMARK', object: ctx.registry.bookmark(r.kind) }); timers.push(setTimeout(tick, every)); } };
+    timers.push(setTimeout(tick, every));
   }
 }
 

@@ -107,3 +107,20 @@ for (const version of ['1.35', '1.31'] as const) {
     assert.ok(Date.now() - t0 < 10_000, 'returned promptly');
   });
 }
+
+test('bookmarks arrive periodically when asked for, never when not', async () => {
+  const fast = await startServer({ env: { K2D_WATCH_BOOKMARK_SECONDS: '1' } });
+  try {
+    const base = '/api/v1/namespaces/default/configmaps';
+    const w = await openStream(fast, `${base}?watch=true&allowWatchBookmarks=true&resourceVersion=${(await request(fast, 'GET', base)).body.metadata.resourceVersion}`);
+    const [ev] = await take(w.lines, 1, 5000);
+    w.close();
+    assert.equal(ev.type, 'BOOKMARK');
+    assert.equal(ev.object.kind, 'ConfigMap');
+    assert.ok(Number(ev.object.metadata.resourceVersion) > 0);
+    const plain = await request(fast, 'GET', `${base}?watch=true&timeoutSeconds=3&resourceVersion=${ev.object.metadata.resourceVersion}`, { timeoutMs: 10_000 });
+    assert.equal(plain.text.trim(), '', 'no bookmark without allowWatchBookmarks');
+  } finally {
+    await fast.stop();
+  }
+});
