@@ -9,8 +9,14 @@ import { loadOrCreateTls, writeKubeconfig } from './server/tls.ts';
 import { ObjectStore } from './store/store.ts';
 import { Registry } from './machinery/registry.ts';
 import type { KindInfo } from './machinery/types.ts';
-import { createApp } from './server/app.ts';
-import { handlers } from './api/index.ts';
+import { createApp, tokenMatches } from './server/app.ts';
+import { makeHandlers } from './api/index.ts';
+import { handlePodUpgrade, type PodIO } from './api/podstreams.ts';
+import { pods as podStrategy } from './api/pods.ts';
+import { PodController } from './runtime/pods.ts';
+import { createPodEngine, createPodIO } from './runtime/adapter.ts';
+import { createRouter } from './server/router.ts';
+import { operations, type OperationId } from '../generated/operations.ts';
 import type { ApiContext } from './api/generic.ts';
 import { configMaps, ensureSystemObjects, namespaces, secrets } from './api/core.ts';
 import { coreEvents, eventsV1, nodes, selfSubjectAccessReviews, selfSubjectRulesReviews } from './api/cluster.ts';
@@ -65,6 +71,22 @@ async function main(): Promise<void> {
   if (has('selfsubjectrulesreviews.authorization.k8s.io')) registry.setStrategy('selfsubjectrulesreviews.authorization.k8s.io', selfSubjectRulesReviews);
   await ensureSystemObjects(registry);
 
+  // Pods: the controller converges stored pods with the engine; PodIO serves logs/exec/attach/port-forward.
+  const podEngine = createPodEngine(engine, cfg);
+  const podIO: PodIO = createPodIO(engine, registry, cfg);
+  let controller: PodController | undefined;
+  if (has('pods')) {
+    registry.setStrategy('pods', podStrategy({
+      nodeName: () => podEngine.nodeName(),
+      planEnv: (pod) => podEngine.validationEnv(pod, registry),
+    }));
+    controller = new PodController(registry, podEngine, cfg.instance);
+    engine.on('event', (ev) => controller!.onEngineEvent(ev));
+    for (const r of ['configmaps', 'secrets']) {
+      registry.hub.add({ resource: r, onChange: (c) => { void controller!.refreshFiles(c.object.metadata.namespace!); } });
+    }
+  }
+
   let shuttingDown = false;
   const ctx: ApiContext = {
     registry,
@@ -79,8 +101,22 @@ async function main(): Promise<void> {
     major: '1', minor: '36', gitVersion: `v1.36.0-k2d.${VERSION}`, gitCommit: 'k2d', gitTreeState: 'clean',
     buildDate: '2026-11-25T00:00:00Z', goVersion: `node${process.versions.node}`, compiler: 'k2d', platform: platform(),
   };
-  const app = createApp({ ctx, token: tls.token, version: () => version, ready: () => engine.available && !shuttingDown, kinds, handlers });
+  const app = createApp({ ctx, token: tls.token, version: () => version, ready: () => engine.available && !shuttingDown, kinds, handlers: makeHandlers(() => podIO) });
   const server = createServer({ cert: tls.certPem, key: tls.keyPem, ca: tls.caPem }, app);
+  const router = createRouter();
+  // exec, attach and port-forward arrive as upgrades (WebSocket or SPDY), outside express.
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'https://x');
+    if (!tokenMatches(req.headers.authorization, tls.token)) { socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n'); return; }
+    const m = router.match(req.method ?? 'GET', url.pathname);
+    const op = m && (operations[m.operationId as OperationId] as { action: string; subresource?: string; resource: string });
+    if (!m || !op || op.action !== 'connect' || op.resource !== 'pods') {
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    log('upgrade', { method: req.method, path: url.pathname });
+    handlePodUpgrade(registry, podIO, req, socket, head, op.subresource as 'exec' | 'attach' | 'portforward', m.params.namespace, m.params.name);
+  });
   server.keepAliveTimeout = 65_000;
   server.requestTimeout = 0; // watches and log streams are long-lived
   await new Promise<void>((resolve, reject) => {
@@ -92,6 +128,7 @@ async function main(): Promise<void> {
     shuttingDown = true;
     log('shutting down', { signal });
     server.close(() => {
+      controller?.stop();
       engine.close();
       store.close();
       log('stopped');
@@ -105,6 +142,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   const kubeconfig = writeKubeconfig(cfg, tls);
+  if (controller) await controller.start();
   log('ready', { address: cfg.address, port: cfg.port, kubeconfig, startupMs: Date.now() - started, objects: initial.objects.length });
 
 }

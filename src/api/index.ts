@@ -2,6 +2,7 @@
 // subresource; the type below makes an operation that no handler serves a compile error.
 import { operations, type OperationId } from '../../generated/operations.ts';
 import * as generic from './generic.ts';
+import { podLogs, upgradeRequired, type PodIO } from './podstreams.ts';
 import type { ApiContext, ApiRequest } from './generic.ts';
 
 type Ops = typeof operations;
@@ -14,7 +15,8 @@ export type RouteKey = {
 export type Handler = (ctx: ApiContext, r: ApiRequest) => Promise<void>;
 export type Handlers = Record<Exclude<RouteKey, 'discovery'>, Handler>;
 
-export const handlers = {
+/** The handler table; pod streams need the engine side, given at start. */
+export const makeHandlers = (io: () => PodIO): Handlers => ({
   get: generic.get,
   list: generic.list,
   watch: generic.watch,
@@ -28,7 +30,11 @@ export const handlers = {
   'put/status': generic.update,
   'patch/status': generic.patch,
   'put/finalize': generic.update,
-} satisfies Handlers;
+  'get/log': podLogs(io),
+  'connect/exec': upgradeRequired,
+  'connect/attach': upgradeRequired,
+  'connect/portforward': upgradeRequired,
+});
 
 function routeKey(id: OperationId): string {
   const op = operations[id] as { action: string; subresource?: string };

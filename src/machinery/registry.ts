@@ -428,13 +428,14 @@ export class Registry {
     const finalizers = new Set(next.metadata.finalizers ?? []);
     if (policy === 'Foreground' && this.hasDependents(old)) finalizers.add('foregroundDeletion');
     if (policy === 'Orphan' && this.hasDependents(old)) finalizers.add('orphan');
-    const phased = strategy.beginDelete?.(next, ctx);
+    const phased = strategy.beginDelete?.(next, ctx, { gracePeriodSeconds: opts.gracePeriodSeconds });
     if (phased) next = phased;
     if (finalizers.size || phased) {
       if (old.metadata.deletionTimestamp && !phased) return { object: this.withTypeMeta(kind, clone(old)), finished: false };
       next.metadata.finalizers = finalizers.size ? [...finalizers] : next.metadata.finalizers;
-      next.metadata.deletionTimestamp ??= rfc3339(now);
+      // As the apiserver does: the timestamp is when the grace period ends.
       next.metadata.deletionGracePeriodSeconds ??= 0;
+      next.metadata.deletionTimestamp ??= rfc3339(new Date(now.getTime() + next.metadata.deletionGracePeriodSeconds * 1000));
       const typed = this.withTypeMeta(kind, next);
       if (opts.dryRun) return { object: typed, finished: false };
       if (!deepEqual(typed, this.withTypeMeta(kind, clone(old)))) {

@@ -26,7 +26,7 @@ export interface Strategy {
   /** Refreshes computed objects before a read (Node from the engine). */
   beforeRead?(ctx: StrategyContext): Promise<void>;
   /** Deletion that must pass through a phase first (Namespace -> Terminating). */
-  beginDelete?(obj: KObject, ctx: StrategyContext): KObject | undefined;
+  beginDelete?(obj: KObject, ctx: StrategyContext, opts: { gracePeriodSeconds?: number }): KObject | undefined;
   /** A second view of another resource's storage (events.k8s.io Event over core Event). */
   view?: { storage: string; toView(obj: KObject): KObject; fromView(obj: KObject): KObject };
 }

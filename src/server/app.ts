@@ -24,7 +24,7 @@ export interface AppDeps {
 
 const OPEN_PATHS = new Set(['/healthz', '/livez', '/readyz']);
 
-function tokenMatches(header: string | undefined, token: string): boolean {
+export function tokenMatches(header: string | undefined, token: string): boolean {
   if (!header || !header.startsWith('Bearer ')) return false;
   const a = Buffer.from(header.slice(7).trim());
   const b = Buffer.from(token);

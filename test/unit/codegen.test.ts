@@ -114,7 +114,8 @@ test('every kind has its paths and operations, and every operation is routed', (
     assert.match(opsSource, new RegExp(`^  ${id}: `, 'm'));
   }
   // Nothing outside the selection leaks in.
-  assert.equal(swagger.paths['/api/v1/namespaces/{namespace}/pods'], undefined);
+  assert.equal(swagger.paths['/api/v1/namespaces/{namespace}/services'], undefined);
+  assert.equal(swagger.paths['/api/v1/namespaces/{namespace}/pods/{name}/binding'], undefined, 'only the subresources named are served');
   assert.equal(swagger.paths['/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token'], undefined);
   assert.equal(swagger.paths['/apis/apps/v1/'], undefined);
 });
@@ -160,7 +161,9 @@ test('discovery lists every kind with its verbs, in every form', () => {
     for (const sub of k.subresources) {
       const s = list.resources.find((x: any) => x.name === `${k.plural}/${sub}`);
       assert.ok(s, `${k.plural}/${sub} listed`);
-      assert.equal(s.kind, k.kind);
+      // status and log are the kind itself; exec/attach/portforward name their options kinds.
+      const expected = ({ exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions' } as Record<string, string>)[sub] ?? k.kind;
+      assert.equal(s.kind, expected, `${k.plural}/${sub}`);
     }
     if (k.group) {
       const g = groups.groups.find((x: any) => x.name === k.group);

@@ -1,0 +1,150 @@
+// The engine side of pods, assembled from src/docker: what the controller (PodEngine) and the
+// pod streams (PodIO) call.
+import type { Duplex } from 'node:stream';
+import { Duplex as DuplexStream } from 'node:stream';
+import type { Config } from '../config.ts';
+import type { Engine } from '../docker/engine.ts';
+import * as containers from '../docker/containers.ts';
+import * as images from '../docker/images.ts';
+import { exec as dockerExec, attach as dockerAttach } from '../docker/exec.ts';
+import { logs as dockerLogs } from '../docker/logs.ts';
+import { ensureNetwork } from '../docker/network.ts';
+import { ensureSandboxImage } from '../docker/sandbox.ts';
+import { writePodVolumes } from '../docker/files.ts';
+import { dial } from '../docker/http.ts';
+import { badRequest } from '../machinery/errors.ts';
+import type { Registry } from '../machinery/registry.ts';
+import type { KObject } from '../machinery/types.ts';
+import { LABELS, SANDBOX_VOLUME_ROOT, type DockerInspect, type PlanEnv } from '../translate/index.ts';
+import type { PodEngine } from './pods.ts';
+import type { PodIO, ProcessIO } from '../api/podstreams.ts';
+
+type Obj = Record<string, any>;
+
+export function networkName(instance: string): string {
+  return instance === 'default' ? 'k2d' : `k2d-${instance}`;
+}
+
+export function createPodEngine(engine: Engine, cfg: Config): PodEngine & { nodeName(): string; validationEnv(pod: KObject, registry: Registry): PlanEnv } {
+  const instanceLabel = { [LABELS.instance]: cfg.instance };
+  let facts: Awaited<ReturnType<PodEngine['prepare']>> | undefined;
+  let nodeName = cfg.hostname;
+  return {
+    nodeName: () => nodeName,
+    validationEnv(pod: KObject, registry: Registry): PlanEnv {
+      const cm = registry.kinds.get('configmaps');
+      const sec = registry.kinds.get('secrets');
+      return {
+        instance: cfg.instance, network: networkName(cfg.instance), sandboxImage: facts?.sandboxImage ?? 'k2d/pause', aliases: [],
+        configMaps: (ns, name) => (cm ? registry.peek(cm, ns, name) : undefined),
+        secrets: (ns, name) => (sec ? registry.peek(sec, ns, name) : undefined),
+        volumeDir: (uid, vol) => `k2d_${uid}_${vol}`, pvcVolume: () => undefined,
+        nodeName, hostIP: cfg.advertiseAddr, apiVersion: facts?.apiVersion, volumeRoot: facts?.volumeRoot ?? '/var/lib/docker/volumes',
+      };
+    },
+    async prepare() {
+      if (facts) return facts;
+      const f = await engine.facts();
+      const info = await dial<Obj>(engine, { method: 'GET', path: '/info' });
+      nodeName = f.name;
+      const network = networkName(cfg.instance);
+      await ensureNetwork(engine, network, instanceLabel);
+      const sandboxImage = await ensureSandboxImage(engine);
+      facts = {
+        network, sandboxImage, apiVersion: f.apiVersion,
+        volumeRoot: `${info.DockerRootDir ?? '/var/lib/docker'}/volumes`,
+        nodeName: f.name, hostIP: cfg.advertiseAddr,
+      };
+      return facts;
+    },
+    async podContainers(uid?: string): Promise<DockerInspect[]> {
+      const list = await containers.listByLabels(engine, { ...instanceLabel, [LABELS.podUid]: uid ?? true });
+      const out: DockerInspect[] = [];
+      for (const c of list) {
+        const i = await containers.inspect(engine, c.Id);
+        if (i) out.push(i as unknown as DockerInspect);
+      }
+      return out;
+    },
+    create: (spec) => containers.create(engine, spec.name, spec.body),
+    start: (id) => containers.start(engine, id),
+    stop: (id, t) => containers.stop(engine, id, t),
+    remove: async (id) => { await containers.remove(engine, id, { force: true }); },
+    async removeVolumes(uid: string): Promise<void> {
+      const r = await dial<{ Volumes?: Array<{ Name: string; Labels?: Record<string, string> }> }>(engine, {
+        method: 'GET', path: '/volumes', query: { filters: JSON.stringify({ label: [`${LABELS.podUid}=${uid}`, `${LABELS.instance}=${cfg.instance}`] }) },
+      });
+      for (const v of r.Volumes ?? []) {
+        await dial(engine, { method: 'DELETE', path: `/volumes/${encodeURIComponent(v.Name)}`, query: { force: true } }).catch(() => {});
+      }
+    },
+    imagePresent: (ref) => images.imagePresent(engine, ref),
+    async pull(ref: string, secrets: KObject[]): Promise<void> {
+      const r = await images.pull(engine, ref, { auth: images.credentialsFor(ref, secrets) });
+      if (!r.ok) throw new Error(r.message);
+    },
+    async imageUser(ref: string) {
+      return (await images.inspectImage(engine, ref))?.User;
+    },
+    async imageDigests(ref: string) {
+      return (await images.inspectImage(engine, ref))?.RepoDigests ?? [];
+    },
+    async writeFiles(sandboxId, files, atomic) {
+      await writePodVolumes(engine, sandboxId, SANDBOX_VOLUME_ROOT, files, atomic);
+    },
+  };
+}
+
+async function newestContainer(engine: Engine, cfg: Config, pod: KObject, container: string, previous = false): Promise<containers.ContainerSummary | undefined> {
+  const list = await containers.listByLabels(engine, { [LABELS.instance]: cfg.instance, [LABELS.podUid]: pod.metadata.uid!, [LABELS.containerName]: container });
+  const sorted = list.sort((a, b) => Number(b.Labels[LABELS.restartCount] ?? 0) - Number(a.Labels[LABELS.restartCount] ?? 0) || b.Created - a.Created);
+  return previous ? sorted[1] : sorted[0];
+}
+
+export function createPodIO(engine: Engine, _registry: Registry, cfg: Config): PodIO {
+  const running = async (pod: KObject, container: string) => {
+    const c = await newestContainer(engine, cfg, pod, container);
+    if (!c || c.State !== 'running') throw badRequest(`container ${container} is not valid for pod ${pod.metadata.name}`);
+    return c;
+  };
+  const toProcess = (s: { stdin?: NodeJS.WritableStream; stdout: NodeJS.ReadableStream; stderr: NodeJS.ReadableStream; resize(w: number, h: number): Promise<void>; exitCode: Promise<number | undefined> }): ProcessIO => ({
+    stdin: s.stdin as ProcessIO['stdin'], stdout: s.stdout as ProcessIO['stdout'], stderr: s.stderr as ProcessIO['stderr'],
+    resize: (w, h) => { void s.resize(w, h); },
+    exitCode: s.exitCode.then((c) => c ?? 0),
+  });
+  return {
+    async logs(pod, container, opts) {
+      const c = await newestContainer(engine, cfg, pod, container, opts.previous);
+      if (!c) {
+        if (opts.previous) throw badRequest(`previous terminated container "${container}" in pod "${pod.metadata.name}" not found`);
+        throw badRequest(`container "${container}" in pod "${pod.metadata.name}" is waiting to start: ContainerCreating`);
+      }
+      const since = opts.sinceTime ? new Date(opts.sinceTime) : opts.sinceSeconds ? new Date(Date.now() - opts.sinceSeconds * 1000) : undefined;
+      return dockerLogs(engine, c.Id, { follow: opts.follow && !opts.previous, tail: opts.tailLines, since, timestamps: opts.timestamps, limitBytes: opts.limitBytes });
+    },
+    async exec(pod, container, command, o) {
+      const c = await running(pod, container);
+      return toProcess(await dockerExec(engine, c.Id, { cmd: command, stdin: o.stdin, tty: o.tty }));
+    },
+    async attach(pod, container, o) {
+      const c = await running(pod, container);
+      return toProcess(await dockerAttach(engine, c.Id, { stdin: o.stdin, tty: o.tty }));
+    },
+    async dial(pod, port): Promise<Duplex> {
+      // Inside the pod's network namespace, through an exec in one of its containers: no
+      // address of the Docker network is dialled from the host.
+      const name = ((pod.spec as Obj)?.containers ?? [])[0]?.name as string;
+      const c = await running(pod, name);
+      const p = await dockerExec(engine, c.Id, { cmd: ['nc', '127.0.0.1', String(port)], stdin: true, tty: false });
+      const d = new DuplexStream({
+        write(chunk, _enc, cb) { p.stdin!.write(chunk, cb); },
+        final(cb) { p.stdin!.end(); cb(); },
+        read() { p.stdout.resume(); },
+        destroy(err, cb) { p.close(); cb(err); },
+      });
+      p.stdout.on('data', (b: Buffer) => { if (!d.push(b)) p.stdout.pause(); });
+      p.stdout.on('end', () => d.push(null));
+      return d;
+    },
+  };
+}

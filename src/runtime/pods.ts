@@ -1,0 +1,399 @@
+// The pod controller: turns stored Pods into containers and the engine's state back into Pod
+// status. Event-driven: a pod is synced when the API changes it or the engine reports on one of
+// its containers; a timer exists only for a thing due at a known time (a back-off's end).
+import type { Registry } from '../machinery/registry.ts';
+import type { KindInfo, KObject } from '../machinery/types.ts';
+import { deepEqual } from '../machinery/util.ts';
+import { log } from '../log.ts';
+import {
+  backoffDelay, LABELS, planPod, podStatus, podVolumeFiles, shouldRestart,
+  type CreateSpec, type DockerInspect, type FileSpec, type ObservedContainer, type PlanEnv,
+} from '../translate/index.ts';
+
+/** What the controller needs from the engine; src/docker implements it. */
+export interface PodEngine {
+  /** Network, sandbox image and engine facts, made ready once. */
+  prepare(): Promise<{ network: string; sandboxImage: string; volumeRoot?: string; apiVersion?: string; nodeName: string; hostIP: string }>;
+  /** Every container of this instance (all pods when uid is undefined), stopped ones too. */
+  podContainers(uid?: string): Promise<DockerInspect[]>;
+  create(spec: CreateSpec): Promise<string>;
+  start(id: string): Promise<void>;
+  stop(id: string, timeoutSeconds: number): Promise<void>;
+  remove(id: string): Promise<void>;
+  removeVolumes(podUid: string): Promise<void>;
+  imagePresent(ref: string): Promise<boolean>;
+  /** Pulls with the credentials of the pod's imagePullSecrets; throws with the engine's message. */
+  pull(ref: string, pullSecrets: KObject[]): Promise<void>;
+  imageUser(ref: string): Promise<string | undefined>;
+  imageDigests(ref: string): Promise<string[]>;
+  /** `atomic`: the volumes whose whole content `files` is (configMap, secret, downwardAPI, projected). */
+  writeFiles(sandboxId: string, files: FileSpec[], atomic: string[]): Promise<void>;
+}
+
+type Obj = Record<string, any>;
+
+const ATOMIC = ['configMap', 'secret', 'downwardAPI', 'projected'];
+/** Pod volumes written as a whole, as kubelet's atomic writer does. */
+export function atomicVolumes(pod: KObject): string[] {
+  return (((pod.spec as Obj)?.volumes ?? []) as Obj[]).filter((v) => ATOMIC.some((k) => v[k])).map((v) => v.name);
+}
+
+interface PodMemory {
+  /** image pull failures: reason and until when we wait before trying again */
+  pull: Map<string, { reason: string; message: string; until: number; failures: number }>;
+  /** crash streak per container name, for the back-off */
+  crashes: Map<string, number>;
+  timer?: NodeJS.Timeout;
+  timerAt?: number;
+  createErrors: Map<string, { reason: string; message: string }>;
+}
+
+const attemptOf = (c: DockerInspect) => Number(c.Config?.Labels?.[LABELS.restartCount] ?? 0);
+const kindOf = (c: DockerInspect) => c.Config?.Labels?.[LABELS.kind] ?? '';
+const nameOf = (c: DockerInspect) => c.Config?.Labels?.[LABELS.containerName] ?? '';
+const created = (c: DockerInspect) => (c as { Created?: string }).Created ?? '';
+const newestFirst = (a: DockerInspect, b: DockerInspect) => attemptOf(b) - attemptOf(a) || created(b).localeCompare(created(a));
+
+export class PodController {
+  private kind: KindInfo;
+  private queue = new Map<string, Promise<void>>();
+  private again = new Set<string>();
+  private memory = new Map<string, PodMemory>();
+  private facts?: Awaited<ReturnType<PodEngine['prepare']>>;
+  private stopped = false;
+
+  constructor(private registry: Registry, private engine: PodEngine, private instance: string) {
+    this.kind = registry.kind('pods');
+  }
+
+  /** Subscribes to pod changes and converges every stored pod (after a restart too). */
+  async start(): Promise<void> {
+    this.registry.hub.add({
+      resource: 'pods',
+      onChange: (c) => { if (!(c.type === 'MODIFIED' && c.old && onlyStatusChanged(c.old, c.object))) this.enqueue(c.object.metadata.uid!); },
+    });
+    try {
+      this.facts = await this.engine.prepare();
+    } catch (err) {
+      log('pod runtime not ready', { level: 'error', error: (err as Error).message });
+      return;
+    }
+    for (const pod of this.registry.all(this.kind)) this.enqueue(pod.metadata.uid!);
+    // Containers whose pod is gone (deleted while we were down) go too.
+    for (const c of await this.engine.podContainers()) {
+      const uid = c.Config?.Labels?.[LABELS.podUid];
+      if (uid && !this.podByUid(uid)) this.enqueue(uid);
+    }
+  }
+
+  /** An engine event about one of our containers. */
+  onEngineEvent(ev: { Type?: string; Action?: string; Actor?: { Attributes?: Record<string, string> } }): void {
+    if (ev.Type !== 'container') return;
+    const attrs = ev.Actor?.Attributes ?? {};
+    if (attrs[LABELS.instance] !== this.instance) return;
+    const uid = attrs[LABELS.podUid];
+    if (!uid) return;
+    if (['start', 'die', 'oom', 'destroy', 'stop', 'kill', 'health_status'].some((a) => ev.Action?.startsWith(a))) this.enqueue(uid);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const m of this.memory.values()) if (m.timer) clearTimeout(m.timer);
+  }
+
+  private podByUid(uid: string): KObject | undefined {
+    return this.registry.all(this.kind).find((p) => p.metadata.uid === uid);
+  }
+
+  enqueue(uid: string): void {
+    if (this.stopped) return;
+    if (this.queue.has(uid)) { this.again.add(uid); return; }
+    const run = (async () => {
+      do {
+        this.again.delete(uid);
+        try {
+          await this.sync(uid);
+        } catch (err) {
+          log('pod sync failed', { level: 'error', uid, error: (err as Error).stack ?? String(err) });
+        }
+      } while (this.again.has(uid) && !this.stopped);
+      this.queue.delete(uid);
+    })();
+    this.queue.set(uid, run);
+  }
+
+  private mem(uid: string): PodMemory {
+    let m = this.memory.get(uid);
+    if (!m) this.memory.set(uid, (m = { pull: new Map(), crashes: new Map(), createErrors: new Map() }));
+    return m;
+  }
+
+  /** Runs sync again at a known time (a back-off's end). */
+  private wakeAt(uid: string, at: number): void {
+    const m = this.mem(uid);
+    if (m.timer && m.timerAt !== undefined && m.timerAt <= at) return;
+    if (m.timer) clearTimeout(m.timer);
+    m.timerAt = at;
+    m.timer = setTimeout(() => { m.timer = undefined; m.timerAt = undefined; this.enqueue(uid); }, Math.max(0, at - Date.now()) + 10);
+  }
+
+  private env(pod: KObject, extra: Partial<PlanEnv> = {}): PlanEnv {
+    const f = this.facts!;
+    const cm = this.registry.kinds.get('configmaps');
+    const sec = this.registry.kinds.get('secrets');
+    return {
+      instance: this.instance, network: f.network, sandboxImage: f.sandboxImage, aliases: [],
+      configMaps: (ns, name) => (cm ? this.registry.peek(cm, ns, name) : undefined),
+      secrets: (ns, name) => (sec ? this.registry.peek(sec, ns, name) : undefined),
+      volumeDir: (uid, vol) => `k2d_${uid}_${vol}`,
+      pvcVolume: () => undefined,
+      nodeName: f.nodeName, hostIP: f.hostIP,
+      apiVersion: f.apiVersion, volumeRoot: f.volumeRoot,
+      ...extra,
+    };
+  }
+
+  private async sync(uid: string): Promise<void> {
+    if (!this.facts) this.facts = await this.engine.prepare();
+    const pod = this.podByUid(uid);
+    const containers = await this.engine.podContainers(uid);
+    if (!pod) {
+      for (const c of containers) await this.engine.remove(c.Id).catch(() => {});
+      await this.engine.removeVolumes(uid).catch(() => {});
+      this.forget(uid);
+      return;
+    }
+    if (pod.metadata.deletionTimestamp) {
+      await this.terminate(pod, containers);
+      return;
+    }
+    const spec = (pod.spec ?? {}) as Obj;
+    const m = this.mem(uid);
+    const sandboxes = containers.filter((c) => kindOf(c) === 'sandbox').sort(newestFirst);
+    let sandbox = sandboxes[0];
+    const ref = { name: pod.metadata.name!, namespace: pod.metadata.namespace!, uid };
+    void ref;
+    if (!sandbox || !sandbox.State.Running) {
+      // A new sandbox means a new network namespace: every container of the pod starts over.
+      for (const c of containers) await this.engine.remove(c.Id).catch(() => {});
+      const attempt = sandbox ? attemptOf(sandbox) + 1 : 0;
+      const plan = planPod(pod, this.env(pod, { sandboxAttempt: attempt }));
+      if (!(await this.ensureImage(pod, plan.sandbox.body.Image, 'IfNotPresent', '', m))) return this.writeStatus(pod, undefined, []);
+      const id = await this.engine.create(plan.sandbox);
+      await this.engine.start(id);
+      const fresh = (await this.engine.podContainers(uid)).find((c) => c.Id === id);
+      if (!fresh) return;
+      sandbox = fresh;
+      await this.engine.writeFiles(id, plan.files, atomicVolumes(pod));
+      this.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${this.facts.nodeName}`);
+      return this.sync(uid);
+    }
+    const podIP = sandbox.NetworkSettings?.Networks?.[this.facts.network]?.IPAddress || sandbox.NetworkSettings?.IPAddress || undefined;
+    const current = new Map<string, DockerInspect>();
+    const previous = new Map<string, DockerInspect>();
+    for (const c of containers.filter((x) => kindOf(x) !== 'sandbox').sort(newestFirst)) {
+      const n = nameOf(c);
+      if (!current.has(n)) current.set(n, c);
+      else if (!previous.has(n)) previous.set(n, c);
+      else await this.engine.remove(c.Id).catch(() => {}); // kubelet keeps one dead container
+    }
+    const restartCounts: Record<string, number> = {};
+    for (const [n, c] of current) restartCounts[n] = attemptOf(c);
+    const plan = planPod(pod, this.env(pod, { sandboxId: sandbox.Id, podIP, podIPs: podIP ? [podIP] : undefined, restartCounts, imageUser: () => undefined }));
+    m.createErrors.clear();
+    for (const e of plan.errors) {
+      if (e.reason === 'CreateContainerConfigError' && e.container) m.createErrors.set(e.container, { reason: 'CreateContainerConfigError', message: e.message });
+    }
+    const waiting = new Map<string, { reason: string; message?: string }>();
+    const backoff = new Map<string, { until: Date; delaySeconds: number }>();
+    const now = Date.now();
+
+    /** Starts (or restarts) one container; false when it cannot start now. */
+    const run = async (cs: CreateSpec, c: Obj, prev?: DockerInspect): Promise<boolean> => {
+      const name = c.name as string;
+      const err = m.createErrors.get(name);
+      if (err) { waiting.set(name, err); return false; }
+      if (!(await this.ensureImage(pod, c.image, c.imagePullPolicy ?? 'IfNotPresent', name, m, waiting))) return false;
+      const attempt = prev ? attemptOf(prev) + 1 : 0;
+      const spec2 = { ...cs, body: { ...cs.body, Labels: { ...cs.body.Labels, [LABELS.restartCount]: String(attempt) } } };
+      spec2.name = cs.name.replace(/_\d+$/, `_${attempt}`);
+      try {
+        const id = await this.engine.create(spec2);
+        await this.engine.start(id);
+        this.event(pod, 'Normal', 'Created', `Created container ${name}`, name);
+        this.event(pod, 'Normal', 'Started', `Started container ${name}`, name);
+      } catch (e) {
+        const message = (e as Error).message;
+        waiting.set(name, { reason: 'RunContainerError', message });
+        this.event(pod, 'Warning', 'Failed', `Error: ${message}`, name);
+        return false;
+      }
+      return true;
+    };
+
+    /** Handles an exited container: restart after its back-off, or leave it. */
+    const exited = async (cs: CreateSpec, c: Obj, cur: DockerInspect): Promise<'restarted' | 'waiting' | 'done'> => {
+      const name = c.name as string;
+      if (!shouldRestart(pod, name, cur.State.ExitCode)) return 'done';
+      const streak = cur.State.ExitCode === 0 && spec.restartPolicy === 'Always' ? attemptOf(cur) + 1 : attemptOf(cur) + 1;
+      const delay = backoffDelay(streak);
+      const finished = Date.parse(cur.State.FinishedAt) || now;
+      if (finished + delay > now) {
+        backoff.set(name, { until: new Date(finished + delay), delaySeconds: Math.round(delay / 1000) });
+        this.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${uid})`, name);
+        this.wakeAt(uid, finished + delay);
+        return 'waiting';
+      }
+      return (await run(cs, c, cur)) ? 'restarted' : 'waiting';
+    };
+
+    // Init containers, in order; an init container with restartPolicy Always is a sidecar.
+    let initialized = true;
+    const inits = (spec.initContainers ?? []) as Obj[];
+    for (let i = 0; i < inits.length; i++) {
+      const c = inits[i];
+      const cur = current.get(c.name);
+      const sidecar = c.restartPolicy === 'Always';
+      if (!cur) { await run(plan.init[i], c); initialized = false; break; }
+      if (cur.State.Running) { if (sidecar) continue; initialized = false; break; }
+      if (cur.State.ExitCode === 0 && !sidecar) continue;
+      if (spec.restartPolicy === 'Never' && !sidecar) { initialized = false; break; }
+      await exited(plan.init[i], c, cur);
+      initialized = false;
+      break;
+    }
+    if (initialized) {
+      const apps = (spec.containers ?? []) as Obj[];
+      for (let i = 0; i < apps.length; i++) {
+        const c = apps[i];
+        const cur = current.get(c.name);
+        if (!cur) { await run(plan.containers[i], c); continue; }
+        if (cur.State.Running || cur.State.Status === 'created') continue;
+        await exited(plan.containers[i], c, cur);
+      }
+    }
+    const after = await this.engine.podContainers(uid);
+    await this.writeStatus(pod, after, [], waiting, backoff);
+  }
+
+  /** Pulls per imagePullPolicy; records ErrImagePull / ImagePullBackOff in `waiting`. */
+  private async ensureImage(pod: KObject, image: string, policy: string, name: string, m: PodMemory, waiting?: Map<string, { reason: string; message?: string }>): Promise<boolean> {
+    const present = await this.engine.imagePresent(image);
+    if (policy === 'Never') {
+      if (present) return true;
+      waiting?.set(name, { reason: 'ErrImageNeverPull', message: `Container image "${image}" is not present with pull policy of Never` });
+      return false;
+    }
+    if (present && policy !== 'Always') return true;
+    const key = `${name}/${image}`;
+    const failed = m.pull.get(key);
+    if (failed && failed.until > Date.now()) {
+      waiting?.set(name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
+      this.wakeAt(pod.metadata.uid!, failed.until);
+      return false;
+    }
+    this.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, name);
+    try {
+      const sec = this.registry.kinds.get('secrets');
+      const secrets = ((pod.spec as Obj).imagePullSecrets ?? []).map((s: Obj) => sec && this.registry.peek(sec, pod.metadata.namespace, s.name)).filter(Boolean) as KObject[];
+      await this.engine.pull(image, secrets);
+      m.pull.delete(key);
+      this.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}"`, name);
+      return true;
+    } catch (e) {
+      const failures = (failed?.failures ?? 0) + 1;
+      const delay = backoffDelay(failures);
+      const message = `Failed to pull image "${image}": ${(e as Error).message}`;
+      m.pull.set(key, { reason: 'ErrImagePull', message, until: Date.now() + delay, failures });
+      this.event(pod, 'Warning', 'Failed', message, name);
+      this.event(pod, 'Warning', 'Failed', 'Error: ErrImagePull', name);
+      waiting?.set(name, { reason: 'ErrImagePull', message });
+      this.wakeAt(pod.metadata.uid!, Date.now() + delay);
+      return false;
+    }
+  }
+
+  private async writeStatus(pod: KObject, containers: DockerInspect[] | undefined, _unused: unknown[], waiting = new Map<string, { reason: string; message?: string }>(), backoff = new Map<string, { until: Date; delaySeconds: number }>()): Promise<void> {
+    const list = containers ?? [];
+    const sandbox = list.filter((c) => kindOf(c) === 'sandbox').sort(newestFirst)[0];
+    const byName = new Map<string, DockerInspect[]>();
+    for (const c of list.filter((x) => kindOf(x) !== 'sandbox').sort(newestFirst)) {
+      const n = nameOf(c);
+      byName.set(n, [...(byName.get(n) ?? []), c]);
+    }
+    const spec = (pod.spec ?? {}) as Obj;
+    const observed: ObservedContainer[] = [];
+    for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])] as Obj[]) {
+      const [current, previous] = byName.get(c.name) ?? [];
+      observed.push({
+        name: c.name, current, previous,
+        imageDigests: current ? await this.engine.imageDigests(current.Image ?? c.image).catch(() => []) : undefined,
+        waiting: waiting.get(c.name), backoff: backoff.get(c.name),
+      });
+    }
+    const status = podStatus(pod, { now: new Date(), hostIP: this.facts!.hostIP, sandbox, containers: observed });
+    const live = this.podByUid(pod.metadata.uid!);
+    if (!live || live.metadata.deletionTimestamp) return;
+    if (deepEqual(live.status, status)) return;
+    try {
+      await this.registry.update(this.kind, live.metadata.namespace, live.metadata.name!, { ...live, status: status as unknown as Obj }, { subresource: 'status', skipRvCheck: true, fieldManager: 'k2d' });
+    } catch (e) {
+      log('pod status update failed', { level: 'warn', pod: live.metadata.name, error: (e as Error).message });
+    }
+  }
+
+  /** Graceful deletion: stop with the grace period, remove containers and volumes, then the pod. */
+  private async terminate(pod: KObject, containers: DockerInspect[]): Promise<void> {
+    const grace = Number(pod.metadata.deletionGracePeriodSeconds ?? (pod.spec as Obj)?.terminationGracePeriodSeconds ?? 30);
+    const apps = containers.filter((c) => kindOf(c) !== 'sandbox' && c.State.Running);
+    if (apps.length) this.event(pod, 'Normal', 'Killing', `Stopping container ${apps.map(nameOf).join(', ')}`);
+    await Promise.all(apps.map((c) => this.engine.stop(c.Id, grace).catch(() => {})));
+    for (const c of containers) await this.engine.remove(c.Id).catch(() => {});
+    await this.engine.removeVolumes(pod.metadata.uid!).catch(() => {});
+    this.forget(pod.metadata.uid!);
+    const live = this.podByUid(pod.metadata.uid!);
+    if (live) await this.registry.purge(this.kind, live.metadata.namespace, live.metadata.name!);
+  }
+
+  private forget(uid: string): void {
+    const m = this.memory.get(uid);
+    if (m?.timer) clearTimeout(m.timer);
+    this.memory.delete(uid);
+  }
+
+  /** Rewrites configMap/secret/downwardAPI files of running pods when their sources change. */
+  async refreshFiles(namespace: string): Promise<void> {
+    if (!this.facts) return;
+    for (const pod of this.registry.all(this.kind, namespace)) {
+      const sandbox = (await this.engine.podContainers(pod.metadata.uid!)).find((c) => kindOf(c) === 'sandbox' && c.State.Running);
+      if (!sandbox) continue;
+      const { files } = podVolumeFiles(pod, this.env(pod, { sandboxId: sandbox.Id }));
+      await this.engine.writeFiles(sandbox.Id, files, atomicVolumes(pod)).catch((e) => log('volume refresh failed', { level: 'warn', error: (e as Error).message }));
+    }
+  }
+
+  /** An Event about the pod, aggregated by reason and message as the kubelet's recorder does. */
+  private event(pod: KObject, type: string, reason: string, message: string, container?: string): void {
+    const kind = this.registry.kinds.get('events');
+    if (!kind) return;
+    const ns = pod.metadata.namespace!;
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const involved: Obj = { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, namespace: ns, uid: pod.metadata.uid, resourceVersion: pod.metadata.resourceVersion };
+    if (container) involved.fieldPath = `spec.containers{${container}}`;
+    const same = this.registry.all(kind, ns).find((e) => (e.involvedObject as Obj)?.uid === pod.metadata.uid && e.reason === reason && e.message === message);
+    const write = same
+      ? this.registry.update(kind, ns, same.metadata.name!, { ...same, count: Number(same.count ?? 1) + 1, lastTimestamp: now }, { skipRvCheck: true })
+      : this.registry.create(kind, ns, {
+        apiVersion: 'v1', kind: 'Event',
+        metadata: { name: `${pod.metadata.name}.${Date.now().toString(16)}${Math.floor(Math.random() * 4096).toString(16)}`, namespace: ns },
+        involvedObject: involved, reason, message, type, count: 1, firstTimestamp: now, lastTimestamp: now,
+        source: { component: 'kubelet', host: this.facts?.nodeName }, reportingComponent: 'kubelet', reportingInstance: this.facts?.nodeName,
+      });
+    void Promise.resolve(write).catch(() => {});
+  }
+}
+
+function onlyStatusChanged(a: KObject, b: KObject): boolean {
+  const strip = (o: KObject) => ({ ...o, status: undefined, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } });
+  return deepEqual(strip(a), strip(b));
+}

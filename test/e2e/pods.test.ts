@@ -1,0 +1,163 @@
+// Pods as Docker containers, driven by real kubectl against a real engine.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { docker, kubectl, kubectlOk, request, startServer, uniqueName, waitFor, type Server } from './harness.ts';
+
+let s: Server;
+let ns: string;
+before(async () => {
+  s = await startServer();
+  ns = uniqueName('pods');
+  await kubectlOk(s, ['create', 'namespace', ns]);
+});
+after(async () => { await s?.stop(); });
+
+const yaml = (lines: string[]) => lines.join('\n') + '\n';
+const getPod = async (name: string) => JSON.parse((await kubectlOk(s, ['get', 'pod', name, '-n', ns, '-o', 'json'])).stdout);
+const IMAGE = 'busybox:latest';
+
+test('kubectl run: the pod runs as labelled Docker containers, shows Running, and deletes with a grace period', async () => {
+  await kubectlOk(s, ['run', 'web', '-n', ns, `--image=${IMAGE}`, '--image-pull-policy=IfNotPresent', '--', 'sh', '-c', 'echo hello from web; trap "exit 0" TERM; while true; do sleep 1; done']);
+  await kubectlOk(s, ['wait', '--for=condition=Ready', 'pod/web', '-n', ns, '--timeout=60s']);
+  const pod = await getPod('web');
+  assert.equal(pod.status.phase, 'Running');
+  assert.match(pod.status.containerStatuses[0].containerID, /^docker:\/\/[0-9a-f]{64}$/);
+  assert.equal(pod.status.containerStatuses[0].ready, true);
+  assert.ok(pod.status.podIP);
+  assert.equal(pod.status.qosClass, 'BestEffort');
+  assert.equal(pod.spec.nodeName.length > 0, true);
+  const ps = await docker(['ps', '--filter', `label=io.kubernetes.pod.uid=${pod.metadata.uid}`, '--format', '{{.Names}}']);
+  const names = ps.stdout.trim().split('\n').sort();
+  assert.deepEqual(names, [`k8s_POD_web_${ns}_${pod.metadata.uid}_0`, `k8s_web_web_${ns}_${pod.metadata.uid}_0`]);
+  const table = await kubectlOk(s, ['get', 'pods', '-n', ns]);
+  assert.match(table.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/m);
+  assert.match(table.stdout, /^web\s+1\/1\s+Running\s+0\s+/m);
+  const logs = await kubectlOk(s, ['logs', 'web', '-n', ns]);
+  assert.equal(logs.stdout, 'hello from web\n');
+  const describe = await kubectlOk(s, ['describe', 'pod', 'web', '-n', ns]);
+  assert.match(describe.stdout, /Started\s+.*Started container web/);
+  await kubectlOk(s, ['delete', 'pod', 'web', '-n', ns, '--grace-period=5']);
+  assert.equal((await kubectl(s, ['get', 'pod', 'web', '-n', ns])).code, 1);
+  const left = await docker(['ps', '-a', '--filter', `label=io.kubernetes.pod.uid=${pod.metadata.uid}`, '-q']);
+  assert.equal(left.stdout.trim(), '');
+});
+
+test('exec: stdin piped through, the remote exit code returned', async () => {
+  await kubectlOk(s, ['run', 'sh', '-n', ns, `--image=${IMAGE}`, '--image-pull-policy=IfNotPresent', '--', 'sleep', '3600']);
+  await kubectlOk(s, ['wait', '--for=condition=Ready', 'pod/sh', '-n', ns, '--timeout=60s']);
+  const cat = await kubectlOk(s, ['exec', '-i', 'sh', '-n', ns, '--', 'cat'], { input: 'piped text\n' });
+  assert.equal(cat.stdout, 'piped text\n');
+  const code = await kubectl(s, ['exec', 'sh', '-n', ns, '--', 'sh', '-c', 'echo out; echo err >&2; exit 7']);
+  assert.equal(code.code, 7);
+  assert.equal(code.stdout, 'out\n');
+  assert.match(code.stderr, /err/);
+  for (const v of ['1.31', '1.27'] as const) {
+    const old = await kubectl(s, ['exec', 'sh', '-n', ns, '--', 'sh', '-c', 'echo old; exit 3'], { version: v }).catch(() => undefined);
+    if (!old) continue; // 1.27 comes from the machine and may be absent
+    assert.equal(old.code, 3, `kubectl ${v}: ${old.stderr}`);
+    assert.equal(old.stdout, 'old\n');
+  }
+  await kubectlOk(s, ['delete', 'pod', 'sh', '-n', ns, '--grace-period=1']);
+});
+
+test('a crash-looping container shows CrashLoopBackOff, a growing restartCount and --previous logs', async () => {
+  await kubectlOk(s, ['run', 'crash', '-n', ns, `--image=${IMAGE}`, '--image-pull-policy=IfNotPresent', '--', 'sh', '-c', 'echo run $(date +%s); exit 1']);
+  const pod = await waitFor(async () => {
+    const p = await getPod('crash');
+    const cs = p.status.containerStatuses?.[0];
+    return cs?.restartCount >= 1 && cs.state.waiting?.reason === 'CrashLoopBackOff' ? p : undefined;
+  }, { timeoutMs: 60_000, what: 'CrashLoopBackOff' });
+  assert.equal(pod.status.containerStatuses[0].lastState.terminated.exitCode, 1);
+  assert.equal(pod.status.containerStatuses[0].lastState.terminated.reason, 'Error');
+  const prev = await kubectlOk(s, ['logs', 'crash', '-n', ns, '--previous']);
+  assert.match(prev.stdout, /^run \d+\n$/);
+  const table = await kubectlOk(s, ['get', 'pod', 'crash', '-n', ns]);
+  assert.match(table.stdout, /crash\s+0\/1\s+(CrashLoopBackOff|Error)\s+[1-9]/);
+  await kubectlOk(s, ['delete', 'pod', 'crash', '-n', ns, '--grace-period=1']);
+});
+
+test('an image that is not on the engine: ErrImagePull, then ImagePullBackOff', async () => {
+  await kubectlOk(s, ['run', 'noimg', '-n', ns, '--image=k2d.invalid/nothing:1', '--image-pull-policy=IfNotPresent']);
+  const seen = new Set<string>();
+  await waitFor(async () => {
+    const p = await getPod('noimg');
+    const r = p.status.containerStatuses?.[0]?.state?.waiting?.reason;
+    if (r) seen.add(r);
+    return seen.has('ErrImagePull') && seen.has('ImagePullBackOff');
+  }, { timeoutMs: 60_000, intervalMs: 200, what: `ErrImagePull then ImagePullBackOff (seen ${[...seen]})` });
+  const ev = await kubectlOk(s, ['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=noimg']);
+  assert.match(ev.stdout, /Failed to pull image/);
+  await kubectlOk(s, ['delete', 'pod', 'noimg', '-n', ns, '--grace-period=0', '--force']);
+});
+
+test('an 8 Mi memory limit exceeded: OOMKilled', async () => {
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: yaml([
+    'apiVersion: v1', 'kind: Pod', 'metadata:', '  name: oom', 'spec:', '  restartPolicy: Never', '  containers:',
+    '  - name: hog', `    image: ${IMAGE}`, '    imagePullPolicy: IfNotPresent',
+    '    command: ["sh", "-c", "x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; while true; do x=$x$x; done"]',
+    '    resources:', '      limits:', '        memory: 8Mi',
+  ]) });
+  const pod = await waitFor(async () => {
+    const p = await getPod('oom');
+    return p.status.containerStatuses?.[0]?.state?.terminated ? p : undefined;
+  }, { timeoutMs: 60_000, what: 'the container to be killed' });
+  assert.equal(pod.status.containerStatuses[0].state.terminated.reason, 'OOMKilled');
+  assert.equal(pod.status.phase, 'Failed');
+  await kubectlOk(s, ['delete', 'pod', 'oom', '-n', ns, '--grace-period=1']);
+});
+
+test('two containers talk over localhost; init containers run first and in order', async () => {
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: yaml([
+    'apiVersion: v1', 'kind: Pod', 'metadata:', '  name: duo', 'spec:',
+    '  volumes:', '  - name: shared', '    emptyDir: {}',
+    '  initContainers:',
+    '  - name: first', `    image: ${IMAGE}`, '    imagePullPolicy: IfNotPresent', '    command: ["sh", "-c", "echo first >> /data/order"]', '    volumeMounts: [{name: shared, mountPath: /data}]',
+    '  - name: second', `    image: ${IMAGE}`, '    imagePullPolicy: IfNotPresent', '    command: ["sh", "-c", "echo second >> /data/order"]', '    volumeMounts: [{name: shared, mountPath: /data}]',
+    '  containers:',
+    '  - name: server', `    image: ${IMAGE}`, '    imagePullPolicy: IfNotPresent', '    command: ["sh", "-c", "mkdir -p /www && cp /data/order /www/index.html && httpd -f -p 8080 -h /www"]', '    volumeMounts: [{name: shared, mountPath: /data}]',
+    '  - name: client', `    image: ${IMAGE}`, '    imagePullPolicy: IfNotPresent', '    command: ["sleep", "3600"]',
+  ]) });
+  await kubectlOk(s, ['wait', '--for=condition=Ready', 'pod/duo', '-n', ns, '--timeout=60s']);
+  const got = await waitFor(async () => {
+    const r = await kubectl(s, ['exec', 'duo', '-c', 'client', '-n', ns, '--', 'sh', '-c', 'timeout 3 wget -qO- http://127.0.0.1:8080/']);
+    return r.code === 0 ? r.stdout : undefined;
+  }, { what: 'the server answering on localhost' });
+  assert.equal(got, 'first\nsecond\n');
+  const pod = await getPod('duo');
+  assert.deepEqual(pod.status.initContainerStatuses.map((c: any) => c.state.terminated?.reason), ['Completed', 'Completed']);
+  // kubectl picks a default container itself; the API answers as the apiserver does.
+  const noName = await request(s, 'GET', `/api/v1/namespaces/${ns}/pods/duo/log`);
+  assert.equal(noName.status, 400);
+  assert.match(noName.body.message, /a container name must be specified for pod duo, choose one of: \[server client\] or one of the init containers: \[first second\]/);
+  assert.equal((await kubectlOk(s, ['logs', 'duo', '-c', 'first', '-n', ns])).stdout, '');
+  await kubectlOk(s, ['delete', 'pod', 'duo', '-n', ns, '--grace-period=1']);
+});
+
+test('a ConfigMap change reaches the mounted file of a running pod', async () => {
+  await kubectlOk(s, ['create', 'configmap', 'conf', '-n', ns, '--from-literal=greeting=hello']);
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: yaml([
+    'apiVersion: v1', 'kind: Pod', 'metadata:', '  name: reader', 'spec:',
+    '  volumes:', '  - name: conf', '    configMap:', '      name: conf',
+    '  containers:', '  - name: main', `    image: ${IMAGE}`, '    imagePullPolicy: IfNotPresent', '    command: ["sleep", "3600"]',
+    '    volumeMounts: [{name: conf, mountPath: /etc/conf}]',
+    '    env:', '    - name: GREETING', '      valueFrom:', '        configMapKeyRef: {name: conf, key: greeting}',
+  ]) });
+  await kubectlOk(s, ['wait', '--for=condition=Ready', 'pod/reader', '-n', ns, '--timeout=60s']);
+  const read = async () => (await kubectlOk(s, ['exec', 'reader', '-n', ns, '--', 'cat', '/etc/conf/greeting'])).stdout;
+  assert.equal(await read(), 'hello');
+  assert.equal((await kubectlOk(s, ['exec', 'reader', '-n', ns, '--', 'sh', '-c', 'echo -n $GREETING'])).stdout, 'hello');
+  await kubectlOk(s, ['patch', 'configmap', 'conf', '-n', ns, '--type=merge', '-p', '{"data":{"greeting":"bonjour"}}']);
+  await waitFor(async () => (await read()) === 'bonjour', { timeoutMs: 30_000, what: 'the new value in the file' });
+  await kubectlOk(s, ['delete', 'pod', 'reader', '-n', ns, '--grace-period=1']);
+});
+
+test('a field that cannot run here is refused with 422 naming it', async () => {
+  const res = await kubectl(s, ['apply', '-n', ns, '-f', '-'], { input: yaml([
+    'apiVersion: v1', 'kind: Pod', 'metadata:', '  name: nfs', 'spec:',
+    '  volumes:', '  - name: remote', '    nfs: {server: nfs.example, path: /x}',
+    '  containers:', '  - name: main', `    image: ${IMAGE}`, '    volumeMounts: [{name: remote, mountPath: /x}]',
+  ]) });
+  assert.notEqual(res.code, 0);
+  assert.match(res.stderr, /spec\.volumes\[0\]/);
+  assert.equal((await kubectl(s, ['get', 'pod', 'nfs', '-n', ns])).code, 1);
+});
