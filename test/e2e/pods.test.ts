@@ -161,3 +161,56 @@ test('a field that cannot run here is refused with 422 naming it', async () => {
   assert.match(res.stderr, /spec\.volumes\[0\]/);
   assert.equal((await kubectl(s, ['get', 'pod', 'nfs', '-n', ns])).code, 1);
 });
+
+test('logs -f follows; cp both ways; exec -it through a pseudo-terminal; port-forward answers curl', async () => {
+  const { spawn } = await import('node:child_process');
+  const { kubectlPath } = await import('./harness.ts');
+  const { mkdtempSync, writeFileSync, readFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  await kubectlOk(s, ['run', 'tools', '-n', ns, `--image=${IMAGE}`, '--image-pull-policy=IfNotPresent', '--',
+    'sh', '-c', 'mkdir -p /www && echo served-by-tools > /www/index.html && httpd -p 8080 -h /www && i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.5; done']);
+  await kubectlOk(s, ['wait', '--for=condition=Ready', 'pod/tools', '-n', ns, '--timeout=60s']);
+  const kc = kubectlPath('1.35')!;
+  // logs -f
+  const follow = spawn(kc, ['--kubeconfig', s.kubeconfig, 'logs', '-f', 'tools', '-n', ns], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let followed = '';
+  follow.stdout.on('data', (c) => { followed += c; });
+  try {
+    await waitFor(() => /tick [3-9]/.test(followed), { timeoutMs: 20_000, what: `followed ticks in ${JSON.stringify(followed)}` });
+  } finally {
+    follow.kill('SIGTERM');
+  }
+  const tail = await kubectlOk(s, ['logs', 'tools', '-n', ns, '--tail=1']);
+  assert.match(tail.stdout, /^tick \d+\n$/);
+  // cp both ways
+  const dir = mkdtempSync(join(tmpdir(), 'k2d-cp-'));
+  try {
+    writeFileSync(join(dir, 'up.txt'), 'uploaded content\n');
+    await kubectlOk(s, ['cp', join(dir, 'up.txt'), `${ns}/tools:/tmp/up.txt`]);
+    assert.equal((await kubectlOk(s, ['exec', 'tools', '-n', ns, '--', 'cat', '/tmp/up.txt'])).stdout, 'uploaded content\n');
+    await kubectlOk(s, ['cp', `${ns}/tools:/www/index.html`, join(dir, 'down.html')]);
+    assert.equal(readFileSync(join(dir, 'down.html'), 'utf8'), 'served-by-tools\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // exec -it under a real pseudo-terminal (script(1) gives kubectl a tty)
+  const tty = await (await import('./harness.ts')).run('script', ['-qec', `${kc} --kubeconfig ${s.kubeconfig} exec -it tools -n ${ns} -- sh -c 'tty; stty size; exit 9'`, '/dev/null'], { timeoutMs: 30_000, env: { ...process.env, COLUMNS: '101', LINES: '33' } });
+  assert.match(tty.stdout, /\/dev\/pts\/\d+/);
+  assert.equal(tty.code, 9);
+  // port-forward, answered by a plain HTTP client on 127.0.0.1
+  const pf = spawn(kc, ['--kubeconfig', s.kubeconfig, 'port-forward', '-n', ns, 'pod/tools', ':8080'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let pfOut = '';
+  pf.stdout.on('data', (c) => { pfOut += c; });
+  try {
+    const port = await waitFor(() => /127\.0\.0\.1:(\d+) ->/.exec(pfOut)?.[1], { timeoutMs: 20_000, what: 'port-forward listening' });
+    const body = await waitFor(async () => {
+      const r = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
+      return r?.ok ? r.text() : undefined;
+    }, { timeoutMs: 20_000, what: 'an answer through port-forward' });
+    assert.equal(body, 'served-by-tools\n');
+  } finally {
+    pf.kill('SIGTERM');
+  }
+  await kubectlOk(s, ['delete', 'pod', 'tools', '-n', ns, '--grace-period=1']);
+});
