@@ -14,7 +14,8 @@ import { makeHandlers } from './api/index.ts';
 import { handlePodUpgrade, type PodIO } from './api/podstreams.ts';
 import { pods as podStrategy } from './api/pods.ts';
 import { PodController } from './runtime/pods.ts';
-import { createPodEngine, createPodIO } from './runtime/adapter.ts';
+import { createAdoptEngine, createPodEngine, createPodIO } from './runtime/adapter.ts';
+import { Adopter } from './runtime/adopt.ts';
 import { createRouter } from './server/router.ts';
 import { operations, type OperationId } from '../generated/operations.ts';
 import type { ApiContext } from './api/generic.ts';
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
   const podEngine = createPodEngine(engine, cfg);
   const podIO: PodIO = createPodIO(engine, registry, cfg);
   let controller: PodController | undefined;
+  let adopter: Adopter | undefined;
   if (has('pods')) {
     registry.setStrategy('pods', podStrategy({
       nodeName: () => podEngine.nodeName(),
@@ -82,6 +84,8 @@ async function main(): Promise<void> {
     }));
     controller = new PodController(registry, podEngine, cfg.instance);
     engine.on('event', (ev) => controller!.onEngineEvent(ev));
+    adopter = new Adopter(registry, createAdoptEngine(engine, cfg));
+    engine.on('event', (ev) => adopter!.onEngineEvent(ev));
     for (const r of ['configmaps', 'secrets']) {
       registry.hub.add({ resource: r, onChange: (c) => { void controller!.refreshFiles(c.object.metadata.namespace!); } });
     }
@@ -143,6 +147,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   const kubeconfig = writeKubeconfig(cfg, tls);
   if (controller) await controller.start();
+  if (adopter) await adopter.start().catch((e) => log('adopt failed', { level: 'warn', error: (e as Error).message }));
   log('ready', { address: cfg.address, port: cfg.port, kubeconfig, startupMs: Date.now() - started, objects: initial.objects.length });
 
 }

@@ -145,7 +145,8 @@ export function writeVolumeFiles(engine: Engine, target: VolumeTarget, files: Vo
     const top = new Map<string, Listed>();
     for (const e of tree) if (!e.name.includes('/')) top.set(e.name, e);
     const dataLink = top.get(DATA);
-    const oldDir = dataLink?.type === 'symlink' ? dataLink.linkname : undefined;
+    // Only a version directory we made counts; anything else `..data` names is left to `stale`.
+    const oldDir = dataLink?.type === 'symlink' && top.get(dataLink.linkname ?? '')?.type === 'dir' ? dataLink.linkname : undefined;
     const wantedTop = new Set(files.map((f) => f.path.split('/')[0]));
     const current = new Map<string, Listed>();
     if (oldDir) {

@@ -17,6 +17,7 @@ import type { Registry } from '../machinery/registry.ts';
 import type { KObject } from '../machinery/types.ts';
 import { LABELS, SANDBOX_VOLUME_ROOT, type DockerInspect, type PlanEnv } from '../translate/index.ts';
 import type { PodEngine } from './pods.ts';
+import { ADOPTED, type AdoptEngine } from './adopt.ts';
 import type { PodIO, ProcessIO } from '../api/podstreams.ts';
 
 type Obj = Record<string, any>;
@@ -96,6 +97,12 @@ export function createPodEngine(engine: Engine, cfg: Config): PodEngine & { node
 }
 
 async function newestContainer(engine: Engine, cfg: Config, pod: KObject, container: string, previous = false): Promise<containers.ContainerSummary | undefined> {
+  const adopted = pod.metadata.annotations?.[ADOPTED];
+  if (adopted) {
+    if (previous) return undefined;
+    const i = await containers.inspect(engine, adopted);
+    return i && { Id: i.Id, Name: i.Name, Image: i.Config.Image, ImageID: i.Image, Labels: i.Config.Labels, State: i.State.Status, Status: i.State.Status, Created: Date.parse(i.Created) / 1000 };
+  }
   const list = await containers.listByLabels(engine, { [LABELS.instance]: cfg.instance, [LABELS.podUid]: pod.metadata.uid!, [LABELS.containerName]: container });
   const sorted = list.sort((a, b) => Number(b.Labels[LABELS.restartCount] ?? 0) - Number(a.Labels[LABELS.restartCount] ?? 0) || b.Created - a.Created);
   return previous ? sorted[1] : sorted[0];
@@ -146,5 +153,23 @@ export function createPodIO(engine: Engine, _registry: Registry, cfg: Config): P
       p.stdout.on('end', () => d.push(null));
       return d;
     },
+  };
+}
+
+/** Containers we did not make, for the Adopter. */
+export function createAdoptEngine(engine: Engine, cfg: Config): AdoptEngine {
+  return {
+    hostIP: cfg.advertiseAddr,
+    async foreignContainers() {
+      const all = await containers.listByLabels(engine, {});
+      const out: DockerInspect[] = [];
+      for (const c of all) {
+        if (c.Labels[LABELS.instance] !== undefined) continue;
+        const i = await containers.inspect(engine, c.Id);
+        if (i) out.push(i as unknown as DockerInspect);
+      }
+      return out;
+    },
+    inspect: async (id) => (await containers.inspect(engine, id)) as unknown as DockerInspect | undefined,
   };
 }

@@ -5,6 +5,7 @@ import type { Registry } from '../machinery/registry.ts';
 import type { KindInfo, KObject } from '../machinery/types.ts';
 import { deepEqual } from '../machinery/util.ts';
 import { log } from '../log.ts';
+import { ADOPTED } from './adopt.ts';
 import {
   backoffDelay, LABELS, planPod, podStatus, podVolumeFiles, shouldRestart,
   type CreateSpec, type DockerInspect, type FileSpec, type ObservedContainer, type PlanEnv,
@@ -161,6 +162,18 @@ export class PodController {
       for (const c of containers) await this.engine.remove(c.Id).catch(() => {});
       await this.engine.removeVolumes(uid).catch(() => {});
       this.forget(uid);
+      return;
+    }
+    const adopted = pod.metadata.annotations?.[ADOPTED];
+    if (adopted) {
+      // A container we did not make: only a deletion acts on it (status is the Adopter's).
+      if (pod.metadata.deletionTimestamp) {
+        const grace = Number(pod.metadata.deletionGracePeriodSeconds ?? 30);
+        await this.engine.stop(adopted, grace).catch(() => {});
+        await this.engine.remove(adopted).catch(() => {});
+        const live = this.podByUid(uid);
+        if (live) await this.registry.purge(this.kind, live.metadata.namespace, live.metadata.name!);
+      }
       return;
     }
     if (pod.metadata.deletionTimestamp) {

@@ -214,3 +214,27 @@ test('logs -f follows; cp both ways; exec -it through a pseudo-terminal; port-fo
   }
   await kubectlOk(s, ['delete', 'pod', 'tools', '-n', ns, '--grace-period=1']);
 });
+
+test('a container started by hand with docker run is listed as a Pod; logs, exec and delete work on it', async () => {
+  const name = uniqueName('hand');
+  const run = await docker(['run', '-d', '--name', name, '--label', 'k2d.test=1', '--label', `k2d.io/namespace=${ns}`, '--label', 'tier=hand',
+    IMAGE, 'sh', '-c', 'echo made by hand; sleep 3600']);
+  assert.equal(run.code, 0, run.stderr);
+  try {
+    const pod = await waitFor(async () => {
+      const r = await kubectl(s, ['get', 'pod', name, '-n', ns, '-o', 'json']);
+      const p = r.code === 0 ? JSON.parse(r.stdout) : undefined;
+      return p?.status?.phase === 'Running' ? p : undefined;
+    }, { timeoutMs: 20_000, what: 'the hand-made container as a Running pod' });
+    assert.equal(pod.metadata.labels.tier, 'hand');
+    assert.equal(pod.spec.containers[0].image, IMAGE);
+    assert.match(pod.status.containerStatuses[0].containerID, /^docker:\/\//);
+    assert.equal((await kubectlOk(s, ['logs', name, '-n', ns])).stdout, 'made by hand\n');
+    assert.equal((await kubectlOk(s, ['exec', name, '-n', ns, '--', 'echo', 'inside'])).stdout, 'inside\n');
+    await kubectlOk(s, ['delete', 'pod', name, '-n', ns, '--grace-period=1']);
+    const gone = await docker(['ps', '-a', '--filter', `name=^${name}$`, '-q']);
+    assert.equal(gone.stdout.trim(), '');
+  } finally {
+    await docker(['rm', '-f', name]);
+  }
+});
