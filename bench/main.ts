@@ -12,6 +12,8 @@ const root = resolve(import.meta.dirname, '..');
 const bundle = join(root, 'dist', 'k2d.js');
 const IDLE_SECONDS = Number(process.env.K2D_BENCH_IDLE_SECONDS ?? 60);
 const CALLS = Number(process.env.K2D_BENCH_CALLS ?? 10_000);
+const PODS = Number(process.env.K2D_BENCH_PODS ?? 100);
+const POD_BENCH = PODS > 0;
 // The flags production runs with (package.json "start", Dockerfile ENTRYPOINT).
 const NODE_FLAGS = (process.env.K2D_NODE_FLAGS ?? '--lite-mode --no-expose-wasm').split(' ').filter(Boolean);
 
@@ -63,13 +65,14 @@ function k2dClient(port: number, token: string, ca: string): Client {
 function dockerClient(): Client {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   return {
-    call(method, path) {
+    call(method, path, body) {
       return new Promise((res, rej) => {
-        const req = http.request({ socketPath: '/var/run/docker.sock', path, method, agent }, (r) => {
+        const data = body === undefined ? undefined : JSON.stringify(body);
+        const req = http.request({ socketPath: '/var/run/docker.sock', path, method, agent, headers: data ? { 'content-type': 'application/json' } : {} }, (r) => {
           let text = ''; r.setEncoding('utf8'); r.on('data', (c) => { text += c; }); r.on('end', () => res({ status: r.statusCode!, text }));
         });
         req.on('error', rej);
-        req.end();
+        req.end(data);
       });
     },
   };
@@ -141,10 +144,53 @@ async function main(): Promise<void> {
     const after = procStat(pid); const wa = writeBytes(pid);
     rows.push([`CPU ticks over ${IDLE_SECONDS} s idle (after 15 s settling)`, String(after.ticks - before.ticks)]);
     rows.push([`bytes written to disk over ${IDLE_SECONDS} s idle`, String(wa - wb)]);
+    if (POD_BENCH) {
+      // Pods: create -> Running against docker create+start of the same image, then a list of
+      // PODS pods against the engine's own container list.
+      const image = process.env.K2D_BENCH_IMAGE ?? 'busybox:latest';
+      const podsPath = '/api/v1/namespaces/default/pods';
+      const podBody = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { bench: 'k2d' } },
+        spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] } });
+      const running = async (name: string) => {
+        for (let i = 0; i < 3000; i++) {
+          const r = await k.call('GET', `${podsPath}/${name}`);
+          if (JSON.parse(r.text).status?.phase === 'Running') return;
+          await new Promise((res) => setTimeout(res, 5));
+        }
+        throw new Error(`${name} not Running`);
+      };
+      const podT = await timed(10, async (i) => {
+        const r = await k.call('POST', podsPath, podBody(`bench-run-${i}`));
+        if (r.status !== 201) throw new Error(r.text);
+        await running(`bench-run-${i}`);
+      });
+      const runT = await timed(10, async (i) => {
+        const c = await d.call('POST', `/containers/create?name=k2d-bench-raw-${i}`, { Image: image, Cmd: ['sleep', '3600'], Labels: { 'k2d.io/instance': 'bench' } });
+        const id = JSON.parse(c.text).Id;
+        await d.call('POST', `/containers/${id}/start`);
+      });
+      rows.push(['pod create -> Running p50', `${ms(pct(podT, 0.5))}  (docker create+start p50 ${ms(pct(runT, 0.5))}, ratio ${(pct(podT, 0.5) / pct(runT, 0.5)).toFixed(2)}x)`]);
+      for (let i = 10; i < PODS; i++) await k.call('POST', podsPath, podBody(`bench-run-${i}`));
+      for (let i = 10; i < PODS; i++) await running(`bench-run-${i}`);
+      await new Promise((r) => setTimeout(r, 3000));
+      rows.push([`RSS with ${PODS} pods running`, `${(procStat(pid).rssKb / 1024).toFixed(1)} MB`]);
+      const listPodsT = await timed(50, async () => { const r = await k.call('GET', podsPath); if (r.status !== 200) throw new Error(r.text); });
+      const listCT = await timed(50, () => d.call('GET', '/containers/json?all=1'));
+      rows.push([`list ${PODS} pods p50`, `${ms(pct(listPodsT, 0.5))}  (docker GET /containers/json of ${PODS * 2 + 10} p50 ${ms(pct(listCT, 0.5))}, ratio ${(pct(listPodsT, 0.5) / pct(listCT, 0.5)).toFixed(2)}x)`]);
+      await k.call('DELETE', `${podsPath}?labelSelector=bench%3Dk2d`);
+      for (let i = 0; i < 10; i++) await d.call('DELETE', `/containers/k2d-bench-raw-${i}?force=1`);
+    }
+
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
     rmSync(dataDir, { recursive: true, force: true });
+    // Whatever the run left on the engine carries the bench instance label.
+    const d = dockerClient();
+    const filters = encodeURIComponent(JSON.stringify({ label: ['k2d.io/instance=bench'] }));
+    for (const c of JSON.parse((await d.call('GET', `/containers/json?all=1&filters=${filters}`)).text)) await d.call('DELETE', `/containers/${c.Id}?force=1&v=1`);
+    for (const v of JSON.parse((await d.call('GET', `/volumes?filters=${filters}`)).text).Volumes ?? []) await d.call('DELETE', `/volumes/${v.Name}?force=1`);
+    for (const n of JSON.parse((await d.call('GET', `/networks?filters=${filters}`)).text)) await d.call('DELETE', `/networks/${n.Id}`);
   }
   const w = Math.max(...rows.map((r) => r[0].length));
   console.log(`k2d bench (${new Date().toISOString()}, node ${process.versions.node} ${NODE_FLAGS.join(' ')}, ${process.arch})`);
