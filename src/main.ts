@@ -24,6 +24,7 @@ import { coreEvents, eventsV1, nodes, selfSubjectAccessReviews, selfSubjectRules
 import { Validator, validateObjectMeta } from './machinery/validation.ts';
 import { SchemaNav } from './machinery/schema.ts';
 import { updateManagedFields } from './machinery/patch/index.ts';
+import { setupStorage } from './api/storage.ts';
 
 const VERSION = '0.1.0';
 
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
       registry.hub.add({ resource: r, onChange: (c) => { void controller!.refreshFiles(c.object.metadata.namespace!); } });
     }
   }
+  await setupStorage(registry, engine, cfg);
 
   let shuttingDown = false;
   const ctx: ApiContext = {

@@ -33,6 +33,8 @@ function defaultContainer(c: Obj): void {
     probe.failureThreshold ??= 3;
     if (probe.httpGet) probe.httpGet.scheme ??= 'HTTP';
     if (probe.httpGet) probe.httpGet.path ??= '/';
+    // kubectl describe dereferences grpc.service; the apiserver always has it set.
+    if (probe.grpc) probe.grpc.service ??= '';
   }
 }
 

@@ -1,11 +1,11 @@
 // Named volumes: pod-owned ones are made implicitly by the sandbox's mounts (translate/), claim
 // volumes explicitly here; both are found again and removed by label.
 import type { Engine } from './engine.ts';
-import { dial, isNotFound, requireInstanceLabel } from './http.ts';
+import { dial, EngineError, isNotFound, requireInstanceLabel } from './http.ts';
 
-export interface VolumeInfo { Name: string; Driver: string; Labels: Record<string, string>; CreatedAt: string }
+export interface VolumeInfo { Name: string; Driver: string; Labels: Record<string, string>; CreatedAt: string; Mountpoint: string }
 
-const info = (v: any): VolumeInfo => ({ Name: v.Name, Driver: v.Driver, Labels: v.Labels ?? {}, CreatedAt: v.CreatedAt ?? '' });
+const info = (v: any): VolumeInfo => ({ Name: v.Name, Driver: v.Driver, Labels: v.Labels ?? {}, CreatedAt: v.CreatedAt ?? '', Mountpoint: v.Mountpoint ?? '' });
 
 /** Creates the volume unless it exists (the engine's create is idempotent for the same name). */
 export async function ensureVolume(engine: Engine, name: string, labels: Record<string, string>, driverOpts?: Record<string, string>): Promise<VolumeInfo> {
@@ -31,4 +31,9 @@ export async function removeVolume(engine: Engine, name: string, force = false):
     if (isNotFound(err)) return false;
     throw err;
   }
+}
+
+/** The engine refused to remove a volume because a container (running or not) still refers to it. */
+export function isVolumeInUse(err: unknown): boolean {
+  return err instanceof EngineError && err.engineStatus === 409;
 }

@@ -17,8 +17,10 @@ import type { Registry } from '../machinery/registry.ts';
 import type { KObject } from '../machinery/types.ts';
 import { LABELS, SANDBOX_VOLUME_ROOT, type DockerInspect, type PlanEnv } from '../translate/index.ts';
 import type { PodEngine } from './pods.ts';
+import { claimVolume } from './storage.ts';
 import { ADOPTED, type AdoptEngine } from './adopt.ts';
 import type { PodIO, ProcessIO } from '../api/podstreams.ts';
+import { execOutput, type ProbeTransport } from './probes.ts';
 
 type Obj = Record<string, any>;
 
@@ -39,7 +41,7 @@ export function createPodEngine(engine: Engine, cfg: Config): PodEngine & { node
         instance: cfg.instance, network: networkName(cfg.instance), sandboxImage: facts?.sandboxImage ?? 'k2d/pause', aliases: [],
         configMaps: (ns, name) => (cm ? registry.peek(cm, ns, name) : undefined),
         secrets: (ns, name) => (sec ? registry.peek(sec, ns, name) : undefined),
-        volumeDir: (uid, vol) => `k2d_${uid}_${vol}`, pvcVolume: () => undefined,
+        volumeDir: (uid, vol) => `k2d_${uid}_${vol}`, pvcVolume: (ns, claim) => claimVolume(registry, ns, claim),
         nodeName, hostIP: cfg.advertiseAddr, apiVersion: facts?.apiVersion, volumeRoot: facts?.volumeRoot ?? '/var/lib/docker/volumes',
       };
     },
@@ -67,6 +69,7 @@ export function createPodEngine(engine: Engine, cfg: Config): PodEngine & { node
       }
       return out;
     },
+    inspect: async (id) => (await containers.inspect(engine, id)) as unknown as DockerInspect | undefined,
     create: (spec) => containers.create(engine, spec.name, spec.body),
     start: (id) => containers.start(engine, id),
     stop: (id, t) => containers.stop(engine, id, t),
@@ -93,6 +96,16 @@ export function createPodEngine(engine: Engine, cfg: Config): PodEngine & { node
     async writeFiles(sandboxId, files, atomic) {
       await writePodVolumes(engine, sandboxId, SANDBOX_VOLUME_ROOT, files, atomic);
     },
+    probes: probeTransport(engine, cfg),
+  };
+}
+
+/** Probes reach containers as exec and port-forward do: an exec, and PodIO's dial. */
+function probeTransport(engine: Engine, cfg: Config): ProbeTransport {
+  let io: PodIO | undefined;
+  return {
+    exec: async (id, cmd, signal) => execOutput(await dockerExec(engine, id, { cmd }), signal),
+    dial: (pod, port) => (io ??= createPodIO(engine, undefined, cfg)).dial(pod, port),
   };
 }
 
@@ -108,7 +121,7 @@ async function newestContainer(engine: Engine, cfg: Config, pod: KObject, contai
   return previous ? sorted[1] : sorted[0];
 }
 
-export function createPodIO(engine: Engine, _registry: Registry, cfg: Config): PodIO {
+export function createPodIO(engine: Engine, _registry: Registry | undefined, cfg: Config): PodIO {
   const running = async (pod: KObject, container: string) => {
     const c = await newestContainer(engine, cfg, pod, container);
     if (!c || c.State !== 'running') throw badRequest(`container ${container} is not valid for pod ${pod.metadata.name}`);

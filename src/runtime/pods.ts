@@ -5,11 +5,13 @@ import type { Registry } from '../machinery/registry.ts';
 import type { KindInfo, KObject } from '../machinery/types.ts';
 import { deepEqual } from '../machinery/util.ts';
 import { log } from '../log.ts';
+import { claimVolume } from './storage.ts';
 import { ADOPTED } from './adopt.ts';
 import {
   backoffDelay, LABELS, planPod, podStatus, podVolumeFiles, shouldRestart,
   type CreateSpec, type DockerInspect, type FileSpec, type ObservedContainer, type PlanEnv,
 } from '../translate/index.ts';
+import { Prober, type ProbeTransport } from './probes.ts';
 
 /** What the controller needs from the engine; src/docker implements it. */
 export interface PodEngine {
@@ -17,6 +19,7 @@ export interface PodEngine {
   prepare(): Promise<{ network: string; sandboxImage: string; volumeRoot?: string; apiVersion?: string; nodeName: string; hostIP: string }>;
   /** Every container of this instance (all pods when uid is undefined), stopped ones too. */
   podContainers(uid?: string): Promise<DockerInspect[]>;
+  inspect(id: string): Promise<DockerInspect | undefined>;
   create(spec: CreateSpec): Promise<string>;
   start(id: string): Promise<void>;
   stop(id: string, timeoutSeconds: number): Promise<void>;
@@ -29,6 +32,8 @@ export interface PodEngine {
   imageDigests(ref: string): Promise<string[]>;
   /** `atomic`: the volumes whose whole content `files` is (configMap, secret, downwardAPI, projected). */
   writeFiles(sandboxId: string, files: FileSpec[], atomic: string[]): Promise<void>;
+  /** How liveness/readiness/startup probes reach containers; without it no probe runs. */
+  probes?: ProbeTransport;
 }
 
 type Obj = Record<string, any>;
@@ -62,13 +67,35 @@ export class PodController {
   private memory = new Map<string, PodMemory>();
   private facts?: Awaited<ReturnType<PodEngine['prepare']>>;
   private stopped = false;
+  private prober?: Prober;
 
   constructor(private registry: Registry, private engine: PodEngine, private instance: string) {
     this.kind = registry.kind('pods');
+    // Probes (src/runtime/probes.ts): results come back as a resync of the pod; a failed
+    // liveness/startup probe stops the container and the sync below restarts it.
+    if (engine.probes) {
+      this.prober = new Prober({
+        transport: engine.probes,
+        changed: (uid) => this.enqueue(uid),
+        event: (pod, type, reason, message, container) => this.event(pod, type, reason, message, container),
+        kill: (_pod, _name, id, grace) => this.engine.stop(id, grace),
+      });
+    }
   }
 
   /** Subscribes to pod changes and converges every stored pod (after a restart too). */
   async start(): Promise<void> {
+    // A claim that binds (or changes) lets the pods of its namespace that wait on it go on.
+    if (this.registry.kinds.has('persistentvolumeclaims')) {
+      this.registry.hub.add({
+        resource: 'persistentvolumeclaims',
+        onChange: (c) => {
+          for (const p of this.registry.all(this.kind, c.object.metadata.namespace)) {
+            if (((p.spec as Obj)?.volumes ?? []).some((v: Obj) => v.persistentVolumeClaim?.claimName === c.object.metadata.name)) this.enqueue(p.metadata.uid!);
+          }
+        },
+      });
+    }
     this.registry.hub.add({
       resource: 'pods',
       onChange: (c) => { if (!(c.type === 'MODIFIED' && c.old && onlyStatusChanged(c.old, c.object))) this.enqueue(c.object.metadata.uid!); },
@@ -100,6 +127,7 @@ export class PodController {
   stop(): void {
     this.stopped = true;
     for (const m of this.memory.values()) if (m.timer) clearTimeout(m.timer);
+    this.prober?.stop();
   }
 
   private podByUid(uid: string): KObject | undefined {
@@ -147,7 +175,7 @@ export class PodController {
       configMaps: (ns, name) => (cm ? this.registry.peek(cm, ns, name) : undefined),
       secrets: (ns, name) => (sec ? this.registry.peek(sec, ns, name) : undefined),
       volumeDir: (uid, vol) => `k2d_${uid}_${vol}`,
-      pvcVolume: () => undefined,
+      pvcVolume: (ns, claim) => claimVolume(this.registry, ns, claim),
       nodeName: f.nodeName, hostIP: f.hostIP,
       apiVersion: f.apiVersion, volumeRoot: f.volumeRoot,
       ...extra,
@@ -186,6 +214,13 @@ export class PodController {
     let sandbox = sandboxes[0];
     const ref = { name: pod.metadata.name!, namespace: pod.metadata.namespace!, uid };
     void ref;
+    // A volume whose source is missing (an unbound claim): the pod waits in ContainerCreating,
+    // as kubelet's FailedMount, and is synced again when claims change.
+    const unmountable = planPod(pod, this.env(pod)).errors.filter((e) => e.reason === 'FailedMount');
+    if (unmountable.length) {
+      for (const e of unmountable) this.event(pod, 'Warning', 'FailedMount', e.message);
+      return this.writeStatus(pod, containers, []);
+    }
     if (!sandbox || !sandbox.State.Running) {
       // A new sandbox means a new network namespace: every container of the pod starts over.
       for (const c of containers) await this.engine.remove(c.Id).catch(() => {});
@@ -194,12 +229,13 @@ export class PodController {
       if (!(await this.ensureImage(pod, plan.sandbox.body.Image, 'IfNotPresent', '', m))) return this.writeStatus(pod, undefined, []);
       const id = await this.engine.create(plan.sandbox);
       await this.engine.start(id);
-      const fresh = (await this.engine.podContainers(uid)).find((c) => c.Id === id);
+      const fresh = await this.engine.inspect(id);
       if (!fresh) return;
       sandbox = fresh;
+      containers.length = 0;
+      containers.push(fresh);
       await this.engine.writeFiles(id, plan.files, atomicVolumes(pod));
       this.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${this.facts.nodeName}`);
-      return this.sync(uid);
     }
     const podIP = sandbox.NetworkSettings?.Networks?.[this.facts.network]?.IPAddress || sandbox.NetworkSettings?.IPAddress || undefined;
     const current = new Map<string, DockerInspect>();
@@ -248,8 +284,8 @@ export class PodController {
     const exited = async (cs: CreateSpec, c: Obj, cur: DockerInspect): Promise<'restarted' | 'waiting' | 'done'> => {
       const name = c.name as string;
       if (!shouldRestart(pod, name, cur.State.ExitCode)) return 'done';
-      const streak = cur.State.ExitCode === 0 && spec.restartPolicy === 'Always' ? attemptOf(cur) + 1 : attemptOf(cur) + 1;
-      const delay = backoffDelay(streak);
+      // kubelet restarts a container the first time at once, then backs off 10 s, 20 s, ... 5 min.
+      const delay = backoffDelay(attemptOf(cur));
       const finished = Date.parse(cur.State.FinishedAt) || now;
       if (finished + delay > now) {
         backoff.set(name, { until: new Date(finished + delay), delaySeconds: Math.round(delay / 1000) });
@@ -286,6 +322,7 @@ export class PodController {
       }
     }
     const after = await this.engine.podContainers(uid);
+    this.prober?.sync(pod, after, podIP);
     await this.writeStatus(pod, after, [], waiting, backoff);
   }
 
@@ -340,8 +377,9 @@ export class PodController {
       const [current, previous] = byName.get(c.name) ?? [];
       observed.push({
         name: c.name, current, previous,
-        imageDigests: current ? await this.engine.imageDigests(current.Image ?? c.image).catch(() => []) : undefined,
+        imageDigests: current ? await this.digestsOf(current.Image ?? c.image) : undefined,
         waiting: waiting.get(c.name), backoff: backoff.get(c.name),
+        ready: this.prober?.ready(pod, c.name, current?.Id), started: this.prober?.started(pod, c.name, current?.Id),
       });
     }
     const status = podStatus(pod, { now: new Date(), hostIP: this.facts!.hostIP, sandbox, containers: observed });
@@ -368,10 +406,22 @@ export class PodController {
     if (live) await this.registry.purge(this.kind, live.metadata.namespace, live.metadata.name!);
   }
 
+  private digests = new Map<string, string[]>();
+  /** RepoDigests per image id: an id's digests never change, so they are asked once. */
+  private async digestsOf(image: string): Promise<string[]> {
+    let d = this.digests.get(image);
+    if (!d) {
+      d = await this.engine.imageDigests(image).catch(() => []);
+      if (image.startsWith('sha256:')) this.digests.set(image, d);
+    }
+    return d;
+  }
+
   private forget(uid: string): void {
     const m = this.memory.get(uid);
     if (m?.timer) clearTimeout(m.timer);
     this.memory.delete(uid);
+    this.prober?.forget(uid);
   }
 
   /** Rewrites configMap/secret/downwardAPI files of running pods when their sources change. */
@@ -379,9 +429,12 @@ export class PodController {
     if (!this.facts) return;
     for (const pod of this.registry.all(this.kind, namespace)) {
       const sandbox = (await this.engine.podContainers(pod.metadata.uid!)).find((c) => kindOf(c) === 'sandbox' && c.State.Running);
-      if (!sandbox) continue;
+      // Not running yet: it may be waiting for this very object (FailedMount, CreateContainerConfigError).
+      if (!sandbox) { this.enqueue(pod.metadata.uid!); continue; }
       const { files } = podVolumeFiles(pod, this.env(pod, { sandboxId: sandbox.Id }));
       await this.engine.writeFiles(sandbox.Id, files, atomicVolumes(pod)).catch((e) => log('volume refresh failed', { level: 'warn', error: (e as Error).message }));
+      // A container waiting on this object (CreateContainerConfigError) can start now.
+      if (((pod.status as Obj)?.containerStatuses ?? []).some((c: Obj) => c.state?.waiting)) this.enqueue(pod.metadata.uid!);
     }
   }
 

@@ -238,3 +238,16 @@ test('a container started by hand with docker run is listed as a Pod; logs, exec
     await docker(['rm', '-f', name]);
   }
 });
+
+test('kubectl 1.31: run, get, logs, exec, delete', async () => {
+  const v = '1.31' as const;
+  await kubectlOk(s, ['run', 'old', '-n', ns, `--image=${IMAGE}`, '--image-pull-policy=IfNotPresent', '--', 'sh', '-c', 'echo from 1.31; sleep 3600'], { version: v });
+  await kubectlOk(s, ['wait', '--for=condition=Ready', 'pod/old', '-n', ns, '--timeout=60s'], { version: v });
+  const table = await kubectlOk(s, ['get', 'pod', 'old', '-n', ns], { version: v });
+  assert.match(table.stdout, /^old\s+1\/1\s+Running\s+0\s+/m);
+  assert.equal((await kubectlOk(s, ['logs', 'old', '-n', ns], { version: v })).stdout, 'from 1.31\n');
+  const cat = await kubectlOk(s, ['exec', '-i', 'old', '-n', ns, '--', 'cat'], { version: v, input: 'via 1.31\n' });
+  assert.equal(cat.stdout, 'via 1.31\n');
+  await kubectlOk(s, ['delete', 'pod', 'old', '-n', ns, '--grace-period=1'], { version: v });
+  assert.equal((await kubectl(s, ['get', 'pod', 'old', '-n', ns], { version: v })).code, 1);
+});
