@@ -248,7 +248,12 @@ export class PodController {
     }
     const restartCounts: Record<string, number> = {};
     for (const [n, c] of current) restartCounts[n] = attemptOf(c);
-    const plan = planPod(pod, this.env(pod, { sandboxId: sandbox.Id, podIP, podIPs: podIP ? [podIP] : undefined, restartCounts, imageUser: () => undefined }));
+    // The images' own users, for runAsNonRoot and runAsGroup without runAsUser.
+    const users = new Map<string, string | undefined>();
+    for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])] as Obj[]) {
+      if (!users.has(c.image)) users.set(c.image, await this.engine.imageUser(c.image).catch(() => undefined));
+    }
+    const plan = planPod(pod, this.env(pod, { sandboxId: sandbox.Id, podIP, podIPs: podIP ? [podIP] : undefined, restartCounts, imageUser: (image) => users.get(image) }));
     m.createErrors.clear();
     for (const e of plan.errors) {
       if (e.reason === 'CreateContainerConfigError' && e.container) m.createErrors.set(e.container, { reason: 'CreateContainerConfigError', message: e.message });

@@ -251,3 +251,24 @@ test('kubectl 1.31: run, get, logs, exec, delete', async () => {
   await kubectlOk(s, ['delete', 'pod', 'old', '-n', ns, '--grace-period=1'], { version: v });
   assert.equal((await kubectl(s, ['get', 'pod', 'old', '-n', ns], { version: v })).code, 1);
 });
+
+test('runAsNonRoot is checked against the image user; runAsUser runs as that user', async () => {
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: yaml([
+    'apiVersion: v1', 'kind: Pod', 'metadata:', '  name: nonroot', 'spec:',
+    '  securityContext: {runAsNonRoot: true}',
+    '  containers:', '  - name: main', `    image: ${IMAGE}`, '    imagePullPolicy: IfNotPresent', '    command: ["sleep", "3600"]',
+  ]) });
+  const waiting = await waitFor(async () => (await getPod('nonroot')).status.containerStatuses?.[0]?.state?.waiting, { what: 'a waiting reason' });
+  assert.equal(waiting.reason, 'CreateContainerConfigError');
+  assert.match(waiting.message, /runAsNonRoot/);
+  await kubectlOk(s, ['delete', 'pod', 'nonroot', '-n', ns, '--grace-period=0', '--force']);
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: yaml([
+    'apiVersion: v1', 'kind: Pod', 'metadata:', '  name: asuser', 'spec:',
+    '  securityContext: {runAsNonRoot: true, runAsUser: 1234, runAsGroup: 5678}',
+    '  containers:', '  - name: main', `    image: ${IMAGE}`, '    imagePullPolicy: IfNotPresent', '    command: ["sleep", "3600"]',
+  ]) });
+  await kubectlOk(s, ['wait', '--for=condition=Ready', 'pod/asuser', '-n', ns, '--timeout=60s']);
+  assert.equal((await kubectlOk(s, ['exec', 'asuser', '-n', ns, '--', 'id', '-u'])).stdout.trim(), '1234');
+  assert.equal((await kubectlOk(s, ['exec', 'asuser', '-n', ns, '--', 'id', '-g'])).stdout.trim(), '5678');
+  await kubectlOk(s, ['delete', 'pod', 'asuser', '-n', ns, '--grace-period=1']);
+});
