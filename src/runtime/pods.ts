@@ -11,7 +11,7 @@ import {
   backoffDelay, LABELS, planPod, podStatus, podVolumeFiles, shouldRestart,
   type CreateSpec, type DockerInspect, type FileSpec, type ObservedContainer, type PlanEnv,
 } from '../translate/index.ts';
-import { Prober, type ProbeTransport } from './probes.ts';
+import { Prober, runProbe, type ProbeTransport } from './probes.ts';
 
 /** What the controller needs from the engine; src/docker implements it. */
 export interface PodEngine {
@@ -276,6 +276,12 @@ export class PodController {
         await this.engine.start(id);
         this.event(pod, 'Normal', 'Created', `Created container ${name}`, name);
         this.event(pod, 'Normal', 'Started', `Started container ${name}`, name);
+        const failed = await this.hook(pod, c, id, 'postStart', Number(spec.terminationGracePeriodSeconds ?? 30), podIP);
+        if (failed !== undefined) {
+          // As kubelet: a failed postStart hook kills the container; restartPolicy decides the rest.
+          this.event(pod, 'Warning', 'FailedPostStartHook', `PostStartHook failed: ${failed}`, name);
+          await this.engine.stop(id, 0).catch(() => {});
+        }
       } catch (e) {
         const message = (e as Error).message;
         waiting.set(name, { reason: 'RunContainerError', message });
@@ -398,12 +404,38 @@ export class PodController {
     }
   }
 
+  /** Runs a lifecycle hook; the failure message, or undefined when it passed (or there is none). */
+  private async hook(pod: KObject, c: Obj, containerId: string, which: 'postStart' | 'preStop', budgetSeconds: number, podIP?: string): Promise<string | undefined> {
+    const h = c.lifecycle?.[which] as Obj | undefined;
+    if (!h) return undefined;
+    if (h.sleep) {
+      await new Promise((r) => setTimeout(r, Math.min(Number(h.sleep.seconds ?? 0), budgetSeconds) * 1000));
+      return undefined;
+    }
+    if (!this.engine.probes) return undefined;
+    try {
+      const r = await runProbe({ ...h, timeoutSeconds: Math.max(1, budgetSeconds) }, { pod, container: c, containerId, podIP }, this.engine.probes);
+      return r.result === 'success' ? undefined : (r.output || 'the hook failed');
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+
   /** Graceful deletion: stop with the grace period, remove containers and volumes, then the pod. */
   private async terminate(pod: KObject, containers: DockerInspect[]): Promise<void> {
     const grace = Number(pod.metadata.deletionGracePeriodSeconds ?? (pod.spec as Obj)?.terminationGracePeriodSeconds ?? 30);
     const apps = containers.filter((c) => kindOf(c) !== 'sandbox' && c.State.Running);
     if (apps.length) this.event(pod, 'Normal', 'Killing', `Stopping container ${apps.map(nameOf).join(', ')}`);
-    await Promise.all(apps.map((c) => this.engine.stop(c.Id, grace).catch(() => {})));
+    const started = Date.now();
+    const specs = [...((pod.spec as Obj)?.initContainers ?? []), ...((pod.spec as Obj)?.containers ?? [])] as Obj[];
+    await Promise.all(apps.map(async (c) => {
+      // preStop runs first, inside the grace period; SIGTERM gets what is left of it.
+      const cs = specs.find((x) => x.name === nameOf(c));
+      const failed = cs ? await this.hook(pod, cs, c.Id, 'preStop', grace) : undefined;
+      if (failed !== undefined) this.event(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${failed}`, nameOf(c));
+      const left = Math.max(0, grace - Math.ceil((Date.now() - started) / 1000));
+      await this.engine.stop(c.Id, left).catch(() => {});
+    }));
     for (const c of containers) await this.engine.remove(c.Id).catch(() => {});
     await this.engine.removeVolumes(pod.metadata.uid!).catch(() => {});
     this.forget(pod.metadata.uid!);

@@ -272,3 +272,24 @@ test('runAsNonRoot is checked against the image user; runAsUser runs as that use
   assert.equal((await kubectlOk(s, ['exec', 'asuser', '-n', ns, '--', 'id', '-g'])).stdout.trim(), '5678');
   await kubectlOk(s, ['delete', 'pod', 'asuser', '-n', ns, '--grace-period=1']);
 });
+
+test('lifecycle hooks: postStart runs after start, preStop before the stop', async () => {
+  const pod = (name: string, hooks: boolean) => yaml([
+    'apiVersion: v1', 'kind: Pod', 'metadata:', `  name: ${name}`, 'spec:',
+    '  volumes:', '  - name: data', '    persistentVolumeClaim: {claimName: hooks}',
+    '  containers:', '  - name: main', `    image: ${IMAGE}`, '    imagePullPolicy: IfNotPresent', '    command: ["sleep", "3600"]',
+    '    volumeMounts: [{name: data, mountPath: /data}]',
+    ...(hooks ? ['    lifecycle:', '      postStart:', '        exec: {command: ["sh", "-c", "echo started > /data/post"]}',
+      '      preStop:', '        exec: {command: ["sh", "-c", "echo stopping > /data/pre"]}'] : []),
+  ]);
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: yaml(['apiVersion: v1', 'kind: PersistentVolumeClaim', 'metadata:', '  name: hooks', 'spec:', '  accessModes: [ReadWriteOnce]', '  resources: {requests: {storage: 10Mi}}']) });
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: pod('hooked', true) });
+  await kubectlOk(s, ['wait', '--for=condition=Ready', 'pod/hooked', '-n', ns, '--timeout=60s']);
+  assert.equal((await kubectlOk(s, ['exec', 'hooked', '-n', ns, '--', 'cat', '/data/post'])).stdout, 'started\n');
+  await kubectlOk(s, ['delete', 'pod', 'hooked', '-n', ns, '--grace-period=5']);
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: pod('after', false) });
+  await kubectlOk(s, ['wait', '--for=condition=Ready', 'pod/after', '-n', ns, '--timeout=60s']);
+  assert.equal((await kubectlOk(s, ['exec', 'after', '-n', ns, '--', 'cat', '/data/pre'])).stdout, 'stopping\n');
+  await kubectlOk(s, ['delete', 'pod', 'after', '-n', ns, '--grace-period=1']);
+  await kubectlOk(s, ['delete', 'pvc', 'hooks', '-n', ns]);
+});
