@@ -293,3 +293,56 @@ test('lifecycle hooks: postStart runs after start, preStop before the stop', asy
   await kubectlOk(s, ['delete', 'pod', 'after', '-n', ns, '--grace-period=1']);
   await kubectlOk(s, ['delete', 'pvc', 'hooks', '-n', ns]);
 });
+
+test('PodSpec fields: env fieldRef/resourceFieldRef/secretKeyRef, envFrom, downwardAPI and secret volumes, emptyDir Memory, hostPort, sidecar', async () => {
+  const { freePort } = await import('./harness.ts');
+  const hostPort = await freePort();
+  await kubectlOk(s, ['create', 'secret', 'generic', 'creds', '-n', ns, '--from-literal=user=admin', '--from-literal=pass=s3cret']);
+  await kubectlOk(s, ['create', 'configmap', 'envs', '-n', ns, '--from-literal=MODE=fast', '--from-literal=LEVEL=3']);
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: yaml([
+    'apiVersion: v1', 'kind: Pod', 'metadata:', '  name: fields', '  labels: {app: fields, tier: x}', '  annotations: {note: hello}', 'spec:',
+    '  volumes:',
+    '  - name: info', '    downwardAPI:', '      items:', '      - {path: labels, fieldRef: {fieldPath: metadata.labels}}', '      - {path: name, fieldRef: {fieldPath: metadata.name}}',
+    '  - name: creds', '    secret:', '      secretName: creds', '      defaultMode: 0400', '      items: [{key: pass, path: password}]',
+    '  - name: scratch', '    emptyDir: {medium: Memory, sizeLimit: 16Mi}',
+    '  initContainers:',
+    '  - name: sidecar', `    image: ${IMAGE}`, '    imagePullPolicy: IfNotPresent', '    restartPolicy: Always', '    command: ["sh", "-c", "echo sidecar up > /scratch/side; sleep 3600"]',
+    '    volumeMounts: [{name: scratch, mountPath: /scratch}]',
+    '  containers:', '  - name: main', `    image: ${IMAGE}`, '    imagePullPolicy: IfNotPresent',
+    '    command: ["sh", "-c", "mkdir -p /www && echo via-hostport > /www/index.html && exec httpd -f -p 8080 -h /www"]',
+    '    ports: [{containerPort: 8080, hostPort: ' + hostPort + '}]',
+    '    resources: {limits: {memory: 64Mi, cpu: 500m}, requests: {memory: 32Mi, cpu: 250m}}',
+    '    envFrom: [{prefix: CFG_, configMapRef: {name: envs}}]',
+    '    env:',
+    '    - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}',
+    '    - {name: POD_NS, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}',
+    '    - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}',
+    '    - {name: NOTE, valueFrom: {fieldRef: {fieldPath: "metadata.annotations[\'note\']"}}}',
+    '    - {name: MEM_LIMIT, valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi}}}',
+    '    - {name: USER, valueFrom: {secretKeyRef: {name: creds, key: user}}}',
+    '    - {name: GREETING, value: "hi $(POD_NAME)"}',
+    '    volumeMounts: [{name: info, mountPath: /etc/info}, {name: creds, mountPath: /etc/creds}, {name: scratch, mountPath: /scratch}]',
+  ]) });
+  await kubectlOk(s, ['wait', '--for=condition=Ready', 'pod/fields', '-n', ns, '--timeout=60s']);
+  const pod = await getPod('fields');
+  const sh = async (cmd: string) => (await kubectlOk(s, ['exec', 'fields', '-c', 'main', '-n', ns, '--', 'sh', '-c', cmd])).stdout;
+  assert.equal(await sh('echo "$POD_NAME $POD_NS $NOTE $MEM_LIMIT $USER $CFG_MODE $CFG_LEVEL"'), `fields ${ns} hello 64 admin fast 3\n`);
+  assert.equal(await sh('echo $POD_IP'), `${pod.status.podIP}\n`);
+  assert.equal(await sh('echo $GREETING'), 'hi fields\n');
+  assert.match(await sh('cat /etc/info/labels'), /app="fields"/);
+  assert.equal(await sh('cat /etc/info/name'), 'fields');
+  assert.equal(await sh('cat /etc/creds/password'), 's3cret');
+  assert.equal(await sh('stat -L -c %a /etc/creds/password'), '400\n');
+  assert.match(await sh('grep " /scratch " /proc/mounts'), /tmpfs/);
+  assert.equal(await sh('cat /scratch/side'), 'sidecar up\n', 'the sidecar runs beside the main container');
+  assert.equal(pod.status.qosClass, 'Burstable');
+  const sidecar = pod.status.initContainerStatuses[0];
+  assert.equal(sidecar.name, 'sidecar');
+  assert.ok(sidecar.state.running, 'a restartPolicy: Always init container keeps running');
+  const body = await waitFor(async () => {
+    const r = await fetch(`http://127.0.0.1:${hostPort}/`).catch(() => undefined);
+    return r?.ok ? r.text() : undefined;
+  }, { what: 'the hostPort answering on 127.0.0.1' });
+  assert.equal(body, 'via-hostport\n');
+  await kubectlOk(s, ['delete', 'pod', 'fields', '-n', ns, '--grace-period=1']);
+});
