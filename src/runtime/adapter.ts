@@ -151,19 +151,47 @@ export function createPodIO(engine: Engine, _registry: Registry | undefined, cfg
       return toProcess(await dockerAttach(engine, c.Id, { stdin: o.stdin, tty: o.tty }));
     },
     async dial(pod, port): Promise<Duplex> {
-      // Inside the pod's network namespace, through an exec in one of its containers: no
-      // address of the Docker network is dialled from the host.
-      const name = ((pod.spec as Obj)?.containers ?? [])[0]?.name as string;
-      const c = await running(pod, name);
-      const p = await dockerExec(engine, c.Id, { cmd: ['nc', '127.0.0.1', String(port)], stdin: true, tty: false });
+      // Inside the pod's network namespace, through an exec: no address of the Docker network is
+      // dialled from the host. The sandbox holds the namespace and carries its own relay
+      // (`/pause c`), so this works for every image and while app containers restart. A pod
+      // adopted from a hand-made container has no sandbox: there only its own nc can do it.
+      let target: string;
+      let cmd = ['/pause', 'c', String(port)]; // sandbox.ts PAUSE_PATH
+      if (pod.metadata.annotations?.[ADOPTED]) {
+        target = (await running(pod, ((pod.spec as Obj)?.containers ?? [])[0]?.name as string)).Id;
+        cmd = ['nc', '127.0.0.1', String(port)];
+      } else {
+        const sandboxes = await containers.listByLabels(engine, { [LABELS.instance]: cfg.instance, [LABELS.podUid]: pod.metadata.uid!, [LABELS.kind]: 'sandbox' });
+        const sb = sandboxes.find((c) => c.State === 'running');
+        if (!sb) throw badRequest(`unable to forward port because pod is not running: pod ${pod.metadata.name} has no running sandbox`);
+        target = sb.Id;
+      }
+      const p = await dockerExec(engine, target, { cmd, stdin: true, tty: false });
+      // stdout carries the relayed bytes; the relay's one byte on stderr says it is connected.
+      // Until then the stream is `connecting`, as a net.Socket would be.
+      let connected = false;
       const d = new DuplexStream({
         write(chunk, _enc, cb) { p.stdin!.write(chunk, cb); },
         final(cb) { p.stdin!.end(); cb(); },
         read() { p.stdout.resume(); },
         destroy(err, cb) { p.close(); cb(err); },
-      });
-      p.stdout.on('data', (b: Buffer) => { if (!d.push(b)) p.stdout.pause(); });
-      p.stdout.on('end', () => d.push(null));
+      }) as DuplexStream & { connecting: boolean };
+      d.connecting = true;
+      const connect = () => {
+        if (connected) return;
+        connected = true;
+        d.connecting = false;
+        d.emit('connect');
+      };
+      if (cmd[0] === 'nc') connect();
+      p.stderr.on('data', connect);
+      p.stdout.on('data', (b: Buffer) => { connect(); if (!d.push(b)) p.stdout.pause(); });
+      // Before the connect, the end of output is a failure, told by the exit code: no clean EOF.
+      p.stdout.on('end', () => { if (connected) d.push(null); });
+      p.exitCode.then((code) => {
+        if (connected || d.destroyed) return;
+        d.destroy(new Error(`failed to connect to localhost:${port} inside namespace "${target}", IPv4: dial tcp4 127.0.0.1:${port}: connect: connection refused${code === 1 ? '' : ` (relay exit status ${code})`}`));
+      }, (err: Error) => { if (!d.destroyed) d.destroy(err); });
       return d;
     },
   };
