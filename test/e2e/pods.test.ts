@@ -346,3 +346,15 @@ test('PodSpec fields: env fieldRef/resourceFieldRef/secretKeyRef, envFrom, downw
   assert.equal(body, 'via-hostport\n');
   await kubectlOk(s, ['delete', 'pod', 'fields', '-n', ns, '--grace-period=1']);
 });
+
+test('kubectl describe node shows allocatable, the pods on it and the images on the engine', async () => {
+  await kubectlOk(s, ['run', 'counted', '-n', ns, `--image=${IMAGE}`, '--image-pull-policy=IfNotPresent', '--', 'sleep', '3600']);
+  await kubectlOk(s, ['wait', '--for=condition=Ready', 'pod/counted', '-n', ns, '--timeout=60s']);
+  const out = await kubectlOk(s, ['describe', 'node']);
+  assert.match(out.stdout, /Allocatable:\s+cpu:\s+\d+/);
+  assert.match(out.stdout, /Non-terminated Pods:\s+\(\d+ in total\)/);
+  assert.match(out.stdout, new RegExp(`${ns}\\s+counted`));
+  const node = JSON.parse((await kubectlOk(s, ['get', 'nodes', '-o', 'json'])).stdout).items[0];
+  assert.ok(node.status.images.some((i: { names: string[] }) => i.names.some((n) => n.startsWith('busybox'))), 'images on the engine');
+  await kubectlOk(s, ['delete', 'pod', 'counted', '-n', ns, '--grace-period=1']);
+});
