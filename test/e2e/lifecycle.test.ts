@@ -131,3 +131,26 @@ test('engine lost later: 503 on calls that need it, the rest keeps serving, reco
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('kill -9 with pods running: after the restart the same containers keep running, untouched', async () => {
+  const s1 = await startServer();
+  const ns = uniqueName('podcrash');
+  await kubectlOk(s1, ['create', 'namespace', ns]);
+  await kubectlOk(s1, ['run', 'survivor', '-n', ns, '--image=busybox:latest', '--image-pull-policy=IfNotPresent', '--', 'sleep', '3600']);
+  await kubectlOk(s1, ['wait', '--for=condition=Ready', 'pod/survivor', '-n', ns, '--timeout=60s']);
+  const before = JSON.parse((await kubectlOk(s1, ['get', 'pod', 'survivor', '-n', ns, '-o', 'json'])).stdout);
+  await s1.kill9();
+  const s2 = await startServer({ dataDir: s1.dataDir, port: s1.port });
+  const { waitFor } = await import('./harness.ts');
+  const after = await waitFor(async () => {
+    const p = JSON.parse((await kubectlOk(s2, ['get', 'pod', 'survivor', '-n', ns, '-o', 'json'])).stdout);
+    return p.status.phase === 'Running' ? p : undefined;
+  }, { what: 'the pod Running after the restart' });
+  assert.equal(after.metadata.uid, before.metadata.uid);
+  assert.equal(after.status.containerStatuses[0].containerID, before.status.containerStatuses[0].containerID);
+  assert.equal(after.status.containerStatuses[0].restartCount, 0);
+  assert.equal(after.status.podIP, before.status.podIP);
+  await kubectlOk(s2, ['delete', 'pod', 'survivor', '-n', ns, '--grace-period=1']);
+  await kubectlOk(s2, ['delete', 'ns', ns]);
+  assert.equal(await s2.stop(), 0);
+});
