@@ -227,8 +227,21 @@ export class PodController {
       const attempt = sandbox ? attemptOf(sandbox) + 1 : 0;
       const plan = planPod(pod, this.env(pod, { sandboxAttempt: attempt }));
       if (!(await this.ensureImage(pod, plan.sandbox.body.Image, 'IfNotPresent', '', m))) return this.writeStatus(pod, undefined, []);
-      const id = await this.engine.create(plan.sandbox);
-      await this.engine.start(id);
+      let id: string;
+      try {
+        id = await this.engine.create(plan.sandbox);
+        await this.engine.start(id);
+      } catch (e) {
+        // As kubelet: the pod stays Pending (ContainerCreating), the reason is an event, and
+        // the sandbox is tried again after a back-off.
+        const failures = (m.crashes.get('') ?? 0) + 1;
+        m.crashes.set('', failures);
+        this.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(e as Error).message}`);
+        for (const c of (await this.engine.podContainers(uid))) await this.engine.remove(c.Id).catch(() => {});
+        this.wakeAt(uid, Date.now() + backoffDelay(failures));
+        return this.writeStatus(pod, undefined, []);
+      }
+      m.crashes.delete('');
       const fresh = await this.engine.inspect(id);
       if (!fresh) return;
       sandbox = fresh;

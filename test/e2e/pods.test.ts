@@ -358,3 +358,21 @@ test('kubectl describe node shows allocatable, the pods on it and the images on 
   assert.ok(node.status.images.some((i: { names: string[] }) => i.names.some((n) => n.startsWith('busybox'))), 'images on the engine');
   await kubectlOk(s, ['delete', 'pod', 'counted', '-n', ns, '--grace-period=1']);
 });
+
+test('a sandbox that cannot start (hostPort taken) leaves the pod Pending with the reason as an event', async () => {
+  const { freePort } = await import('./harness.ts');
+  const port = await freePort();
+  const pod = (name: string) => yaml(['apiVersion: v1', 'kind: Pod', 'metadata:', `  name: ${name}`, 'spec:', '  containers:',
+    '  - name: main', `    image: ${IMAGE}`, '    imagePullPolicy: IfNotPresent', '    command: ["sleep", "3600"]', `    ports: [{containerPort: 80, hostPort: ${port}}]`]);
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: pod('first-port') });
+  await kubectlOk(s, ['wait', '--for=condition=Ready', 'pod/first-port', '-n', ns, '--timeout=60s']);
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: pod('second-port') });
+  const ev = await waitFor(async () => {
+    const r = await kubectlOk(s, ['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=second-port,reason=FailedCreatePodSandBox', '-o', 'json']);
+    return JSON.parse(r.stdout).items[0];
+  }, { timeoutMs: 30_000, what: 'a FailedCreatePodSandBox event' });
+  assert.match(ev.message, /Failed to create pod sandbox/);
+  const p = await getPod('second-port');
+  assert.equal(p.status.phase, 'Pending');
+  await kubectlOk(s, ['delete', 'pod', 'first-port', 'second-port', '-n', ns, '--grace-period=1']);
+});
