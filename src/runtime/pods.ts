@@ -212,21 +212,19 @@ export class PodController {
     const m = this.mem(uid);
     const sandboxes = containers.filter((c) => kindOf(c) === 'sandbox').sort(newestFirst);
     let sandbox = sandboxes[0];
-    const ref = { name: pod.metadata.name!, namespace: pod.metadata.namespace!, uid };
-    void ref;
     // A volume whose source is missing (an unbound claim): the pod waits in ContainerCreating,
     // as kubelet's FailedMount, and is synced again when claims change.
     const unmountable = planPod(pod, this.env(pod)).errors.filter((e) => e.reason === 'FailedMount');
     if (unmountable.length) {
       for (const e of unmountable) this.event(pod, 'Warning', 'FailedMount', e.message);
-      return this.writeStatus(pod, containers, []);
+      return this.writeStatus(pod, containers);
     }
     if (!sandbox || !sandbox.State.Running) {
       // A new sandbox means a new network namespace: every container of the pod starts over.
       for (const c of containers) await this.engine.remove(c.Id).catch(() => {});
       const attempt = sandbox ? attemptOf(sandbox) + 1 : 0;
       const plan = planPod(pod, this.env(pod, { sandboxAttempt: attempt }));
-      if (!(await this.ensureImage(pod, plan.sandbox.body.Image, 'IfNotPresent', '', m))) return this.writeStatus(pod, undefined, []);
+      if (!(await this.ensureImage(pod, plan.sandbox.body.Image, 'IfNotPresent', '', m))) return this.writeStatus(pod, undefined);
       let id: string;
       try {
         id = await this.engine.create(plan.sandbox);
@@ -239,7 +237,7 @@ export class PodController {
         this.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(e as Error).message}`);
         for (const c of (await this.engine.podContainers(uid))) await this.engine.remove(c.Id).catch(() => {});
         this.wakeAt(uid, Date.now() + backoffDelay(failures));
-        return this.writeStatus(pod, undefined, []);
+        return this.writeStatus(pod, undefined);
       }
       m.crashes.delete('');
       const fresh = await this.engine.inspect(id);
@@ -347,7 +345,7 @@ export class PodController {
     }
     const after = await this.engine.podContainers(uid);
     this.prober?.sync(pod, after, podIP);
-    await this.writeStatus(pod, after, [], waiting, backoff);
+    await this.writeStatus(pod, after, waiting, backoff);
   }
 
   /** Pulls per imagePullPolicy; records ErrImagePull / ImagePullBackOff in `waiting`. */
@@ -387,7 +385,7 @@ export class PodController {
     }
   }
 
-  private async writeStatus(pod: KObject, containers: DockerInspect[] | undefined, _unused: unknown[], waiting = new Map<string, { reason: string; message?: string }>(), backoff = new Map<string, { until: Date; delaySeconds: number }>()): Promise<void> {
+  private async writeStatus(pod: KObject, containers: DockerInspect[] | undefined, waiting = new Map<string, { reason: string; message?: string }>(), backoff = new Map<string, { until: Date; delaySeconds: number }>()): Promise<void> {
     const list = containers ?? [];
     const sandbox = list.filter((c) => kindOf(c) === 'sandbox').sort(newestFirst)[0];
     const byName = new Map<string, DockerInspect[]>();
