@@ -25,6 +25,7 @@ import { Validator, validateObjectMeta } from './machinery/validation.ts';
 import { SchemaNav } from './machinery/schema.ts';
 import { updateManagedFields } from './machinery/patch/index.ts';
 import { setupStorage } from './api/storage.ts';
+import { setupWorkloads } from './api/workloads.ts';
 
 const VERSION = '0.1.0';
 
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
     }
   }
   await setupStorage(registry, engine, cfg);
+  const workloads = setupWorkloads(registry);
 
   let shuttingDown = false;
   const ctx: ApiContext = {
@@ -135,6 +137,7 @@ async function main(): Promise<void> {
     log('shutting down', { signal });
     server.close(() => {
       controller?.stop();
+      workloads?.stop();
       engine.close();
       store.close();
       log('stopped');

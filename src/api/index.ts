@@ -4,6 +4,7 @@ import { operations, type OperationId } from '../../generated/operations.ts';
 import * as generic from './generic.ts';
 import { podLogs, upgradeRequired, type PodIO } from './podstreams.ts';
 import type { ApiContext, ApiRequest } from './generic.ts';
+import { getScale, patchScale, putScale } from './workloads.ts';
 
 type Ops = typeof operations;
 type Sub<O> = O extends { subresource: infer S extends string } ? `/${S}` : '';
@@ -30,6 +31,9 @@ export const makeHandlers = (io: () => PodIO): Handlers => ({
   'put/status': generic.update,
   'patch/status': generic.patch,
   'put/finalize': generic.update,
+  'get/scale': getScale,
+  'put/scale': putScale,
+  'patch/scale': patchScale,
   'get/log': podLogs(io),
   'connect/exec': upgradeRequired,
   'connect/attach': upgradeRequired,

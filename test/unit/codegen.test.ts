@@ -117,7 +117,7 @@ test('every kind has its paths and operations, and every operation is routed', (
   assert.equal(swagger.paths['/api/v1/namespaces/{namespace}/services'], undefined);
   assert.equal(swagger.paths['/api/v1/namespaces/{namespace}/pods/{name}/binding'], undefined, 'only the subresources named are served');
   assert.equal(swagger.paths['/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token'], undefined);
-  assert.equal(swagger.paths['/apis/apps/v1/'], undefined);
+  assert.equal(swagger.paths['/apis/batch/v1/'], undefined);
 });
 
 test('the trimmed swagger is a closed document with the upstream head', () => {
@@ -162,7 +162,7 @@ test('discovery lists every kind with its verbs, in every form', () => {
       const s = list.resources.find((x: any) => x.name === `${k.plural}/${sub}`);
       assert.ok(s, `${k.plural}/${sub} listed`);
       // status and log are the kind itself; exec/attach/portforward name their options kinds.
-      const expected = ({ exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions' } as Record<string, string>)[sub] ?? k.kind;
+      const expected = ({ exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions', scale: 'Scale' } as Record<string, string>)[sub] ?? k.kind;
       assert.equal(s.kind, expected, `${k.plural}/${sub}`);
     }
     if (k.group) {

@@ -1,0 +1,234 @@
+// The Deployment and ReplicaSet controllers: they carry out what src/runtime/rollout decides.
+// Woken by changes of Deployments, ReplicaSets and pods (the registry's hub); a timer is armed
+// only for a known due time (a pod turning available after minReadySeconds, a progress deadline).
+import { randomInt } from 'node:crypto';
+import { log, logError } from '../log.ts';
+import { ApiError } from '../machinery/errors.ts';
+import type { Registry } from '../machinery/registry.ts';
+import type { KindInfo, KObject } from '../machinery/types.ts';
+import { clone, deepEqual } from '../machinery/util.ts';
+import {
+  deploymentStatus, planDeployment, planReplicaSet, podAvailableAt, progressCheckAt, replicaSetPods, replicaSetStatus,
+  isPodActive, REVISION, type PodsByRs,
+} from './rollout/index.ts';
+
+type Obj = Record<string, any>;
+
+const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
+const suffix = () => Array.from({ length: 5 }, () => SAFE[randomInt(SAFE.length)]).join('');
+
+/** The controller ownerReference, if any. */
+function controllerOf(o: KObject): { kind: string; name: string; uid: string } | undefined {
+  return (o.metadata.ownerReferences ?? []).find((r) => r.controller) as { kind: string; name: string; uid: string } | undefined;
+}
+
+export class WorkloadController {
+  private deploy: KindInfo;
+  private rs: KindInfo;
+  private pod: KindInfo;
+  private pending = new Set<string>();
+  private running = false;
+  private timers = new Map<string, { at: number; t: NodeJS.Timeout }>();
+  private unsubscribe: Array<() => void> = [];
+  private stopped = false;
+
+  constructor(private registry: Registry) {
+    this.deploy = registry.kind('deployments.apps');
+    this.rs = registry.kind('replicasets.apps');
+    this.pod = registry.kind('pods');
+  }
+
+  start(): void {
+    const hub = this.registry.hub;
+    this.unsubscribe.push(
+      hub.add({ resource: 'deployments.apps', onChange: (c) => this.enqueue('d', c.object) }),
+      hub.add({
+        resource: 'replicasets.apps',
+        onChange: (c) => {
+          this.enqueue('r', c.object);
+          this.enqueueOwner(c.object, 'Deployment', 'd');
+        },
+      }),
+      hub.add({ resource: 'pods', onChange: (c) => this.enqueueOwner(c.object, 'ReplicaSet', 'r') }),
+    );
+    // After a restart: converge everything stored.
+    for (const r of this.registry.all(this.rs)) this.enqueue('r', r);
+    for (const d of this.registry.all(this.deploy)) this.enqueue('d', d);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const u of this.unsubscribe) u();
+    for (const { t } of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /** Resolves once nothing is queued (tests). */
+  async idle(): Promise<void> {
+    while (this.running || this.pending.size) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private enqueue(type: 'd' | 'r', o: KObject): void {
+    this.add(`${type}/${o.metadata.namespace}/${o.metadata.name}`);
+  }
+
+  private enqueueOwner(o: KObject, kind: string, type: 'd' | 'r'): void {
+    const ref = controllerOf(o);
+    if (ref?.kind === kind) this.add(`${type}/${o.metadata.namespace}/${ref.name}`);
+  }
+
+  private add(key: string): void {
+    if (this.stopped) return;
+    this.pending.add(key);
+    if (!this.running) void this.drain();
+  }
+
+  private at(key: string, when: Date | undefined): void {
+    if (!when) return;
+    const ms = when.getTime();
+    const cur = this.timers.get(key);
+    if (cur && cur.at <= ms && cur.at > Date.now()) return;
+    if (cur) clearTimeout(cur.t);
+    const t = setTimeout(() => { this.timers.delete(key); this.add(key); }, Math.max(0, ms - Date.now()));
+    t.unref();
+    this.timers.set(key, { at: ms, t });
+  }
+
+  // One key at a time: every sync reads the registry afresh, so ordering between keys does not
+  // matter, and no two syncs of the same object race.
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.pending.size && !this.stopped) {
+        const key = this.pending.values().next().value as string;
+        this.pending.delete(key);
+        const [type, ns, name] = key.split('/');
+        try {
+          if (type === 'd') await this.syncDeployment(ns, name);
+          else await this.syncReplicaSet(ns, name);
+        } catch (err) {
+          if (err instanceof ApiError && (err.code === 409 || err.code === 404)) { this.pending.add(key); continue; }
+          logError('workload sync failed', err, { key });
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private podsOf(rs: KObject): KObject[] {
+    const uid = rs.metadata.uid;
+    return this.registry.all(this.pod, rs.metadata.namespace).filter((p) => controllerOf(p)?.uid === uid);
+  }
+
+  private async syncReplicaSet(ns: string, name: string): Promise<void> {
+    const rs = this.registry.peek(this.rs, ns, name);
+    if (!rs) return;
+    const now = new Date();
+    const plan = planReplicaSet(rs, this.podsOf(rs), now);
+    let failure: Obj | undefined;
+    for (let i = 0; i < plan.create; i++) {
+      try {
+        await this.registry.create(this.pod, ns, this.newPod(rs));
+      } catch (err) {
+        failure = { type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: (err as Error).message, lastTransitionTime: now.toISOString().replace(/\.\d+Z$/, 'Z') };
+        logError('replicaset pod create failed', err, { namespace: ns, name });
+        break;
+      }
+    }
+    for (const p of plan.delete) {
+      try {
+        await this.registry.delete(this.pod, ns, p.metadata.name!, {});
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 404)) throw err;
+      }
+    }
+    const fresh = this.registry.peek(this.rs, ns, name);
+    if (!fresh) return;
+    const pods = this.podsOf(fresh);
+    const status: Obj = replicaSetStatus(fresh, pods, now);
+    if (failure) status.conditions = [failure];
+    else if (!plan.create) delete status.conditions;
+    if (!status.terminatingReplicas) delete status.terminatingReplicas;
+    await this.writeStatus(this.rs, fresh, status);
+    const minReady = Number((fresh.spec as Obj | undefined)?.minReadySeconds ?? 0);
+    const due = pods.filter(isPodActive).map((p) => podAvailableAt(p, minReady)).filter((t): t is Date => !!t && t.getTime() > now.getTime());
+    if (due.length) this.at(`r/${ns}/${name}`, new Date(Math.min(...due.map((d) => d.getTime()))));
+  }
+
+  private newPod(rs: KObject): KObject {
+    const t = clone(((rs.spec as Obj).template ?? {}) as Obj);
+    const meta = t.metadata ?? {};
+    return {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: {
+        name: `${rs.metadata.name}-${suffix()}`, namespace: rs.metadata.namespace,
+        labels: meta.labels, annotations: meta.annotations, finalizers: meta.finalizers,
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name!, uid: rs.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      },
+      spec: t.spec ?? {},
+    } as KObject;
+  }
+
+  private async writeStatus(kind: KindInfo, obj: KObject, status: Obj): Promise<void> {
+    if (deepEqual(obj.status ?? {}, status)) return;
+    await this.registry.update(kind, obj.metadata.namespace, obj.metadata.name!, { ...clone(obj), status } as KObject, { subresource: 'status', skipRvCheck: true });
+  }
+
+  private async syncDeployment(ns: string, name: string): Promise<void> {
+    let d = this.registry.peek(this.deploy, ns, name);
+    if (!d) return;
+    const now = new Date();
+    const uid = d.metadata.uid;
+    const owned = () => this.registry.all(this.rs, ns).filter((r) => controllerOf(r)?.uid === uid);
+    const rss = owned();
+    const podsByRs: PodsByRs = {};
+    for (const r of rss) podsByRs[r.metadata.name!] = replicaSetPods(r, this.podsOf(r), now);
+    const plan = planDeployment(d, rss, podsByRs, now);
+    for (const a of plan.actions) {
+      if (a.type === 'createReplicaSet') {
+        const existing = this.registry.peek(this.rs, ns, a.replicaSet.metadata.name!);
+        if (existing) {
+          if (controllerOf(existing)?.uid !== uid) log('replicaset name taken', { level: 'warn', namespace: ns, name: a.replicaSet.metadata.name });
+          continue;
+        }
+        await this.registry.create(this.rs, ns, a.replicaSet);
+      } else if (a.type === 'deleteReplicaSet') {
+        await this.registry.delete(this.rs, ns, a.name, { propagationPolicy: 'Background' }).catch((err) => {
+          if (!(err instanceof ApiError && err.code === 404)) throw err;
+        });
+      } else {
+        const cur = this.registry.peek(this.rs, ns, a.name);
+        if (!cur) continue;
+        const next = clone(cur) as Obj;
+        next.metadata.annotations = { ...(next.metadata.annotations ?? {}), ...a.annotations };
+        if (a.type === 'scaleReplicaSet') next.spec.replicas = a.replicas;
+        else next.spec.minReadySeconds = a.minReadySeconds;
+        await this.registry.update(this.rs, ns, a.name, next as KObject, { skipRvCheck: true });
+      }
+    }
+    d = this.registry.peek(this.deploy, ns, name);
+    if (!d || d.metadata.uid !== uid) return;
+    if (plan.revision && d.metadata.annotations?.[REVISION] !== plan.revision) {
+      const next = clone(d);
+      next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [REVISION]: plan.revision };
+      d = (await this.registry.update(this.deploy, ns, name, next, { skipRvCheck: true })).object;
+    }
+    // Counts of the ReplicaSets as they are now (a new one has no pods yet).
+    const after = owned();
+    const counts: PodsByRs = {};
+    for (const r of after) counts[r.metadata.name!] = replicaSetPods(r, this.podsOf(r), now);
+    const status = deploymentStatus(d, after, counts, now, d.status as Obj | undefined, plan) as Obj;
+    if (!status.terminatingReplicas) delete status.terminatingReplicas;
+    await this.writeStatus(this.deploy, d, status);
+    this.at(`d/${ns}/${name}`, progressCheckAt(d, status as ReturnType<typeof deploymentStatus>));
+  }
+}
+
+/** Starts both controllers when the API selection serves Deployments and ReplicaSets. */
+export function startWorkloads(registry: Registry): WorkloadController | undefined {
+  if (!registry.kinds.has('deployments.apps') || !registry.kinds.has('replicasets.apps') || !registry.kinds.has('pods')) return undefined;
+  const c = new WorkloadController(registry);
+  c.start();
+  return c;
+}

@@ -1,0 +1,220 @@
+// Deployments and ReplicaSets run as pods (Docker containers), driven by real kubectl.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { docker, kubectl, kubectlOk, request, startServer, uniqueName, waitFor, type Server } from './harness.ts';
+
+let s: Server;
+let ns: string;
+const TAG = 'busybox:k2d-e2e';
+before(async () => {
+  s = await startServer();
+  ns = uniqueName('deploy');
+  await kubectlOk(s, ['create', 'namespace', ns]);
+  const t = await docker(['tag', 'busybox:latest', TAG]);
+  assert.equal(t.code, 0, t.stderr);
+});
+after(async () => {
+  await s?.stop();
+  await docker(['rmi', TAG]);
+});
+
+const json = async (args: string[]) => JSON.parse((await kubectlOk(s, [...args, '-n', ns, '-o', 'json'])).stdout);
+const podsOf = async (app: string) => (await json(['get', 'pods', '-l', `app=${app}`])).items as Array<Record<string, any>>;
+const running = async (app: string, n: number) => {
+  const pods = (await podsOf(app)).filter((p) => !p.metadata.deletionTimestamp);
+  return pods.length === n && pods.every((p) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')) ? pods : undefined;
+};
+
+const manifest = (name: string, replicas: number) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels: { app: ${name} }
+  template:
+    metadata:
+      labels: { app: ${name} }
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        image: busybox:latest
+        imagePullPolicy: IfNotPresent
+        command: [sleep, '3600']
+`;
+
+test('apply of 3 replicas: defaults, ReplicaSet and pods named as upstream, Available, rollout status returns', async () => {
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: manifest('web', 3) });
+  const d = await json(['get', 'deployment', 'web']);
+  assert.equal(d.spec.strategy.type, 'RollingUpdate');
+  assert.deepEqual(d.spec.strategy.rollingUpdate, { maxUnavailable: '25%', maxSurge: '25%' });
+  assert.equal(d.spec.revisionHistoryLimit, 10);
+  assert.equal(d.spec.progressDeadlineSeconds, 600);
+  assert.equal(d.spec.template.spec.restartPolicy, 'Always');
+  assert.equal(d.metadata.generation, 1);
+  const st = await kubectlOk(s, ['rollout', 'status', 'deployment/web', '-n', ns, '--timeout=90s'], { timeoutMs: 100_000 });
+  assert.match(st.stdout, /successfully rolled out/);
+  const after = await json(['get', 'deployment', 'web']);
+  assert.equal(after.status.readyReplicas, 3);
+  assert.equal(after.status.availableReplicas, 3);
+  assert.equal(after.status.updatedReplicas, 3);
+  assert.equal(after.status.observedGeneration, 1);
+  assert.equal(after.metadata.annotations['deployment.kubernetes.io/revision'], '1');
+  const conds = Object.fromEntries(after.status.conditions.map((c: any) => [c.type, c]));
+  assert.equal(conds.Available.reason, 'MinimumReplicasAvailable');
+  assert.equal(conds.Progressing.reason, 'NewReplicaSetAvailable');
+  const rss = (await json(['get', 'rs', '-l', 'app=web'])).items;
+  assert.equal(rss.length, 1);
+  const hash = rss[0].metadata.labels['pod-template-hash'];
+  assert.equal(rss[0].metadata.name, `web-${hash}`);
+  assert.equal(rss[0].metadata.ownerReferences[0].kind, 'Deployment');
+  const pods = await podsOf('web');
+  assert.equal(pods.length, 3);
+  for (const p of pods) {
+    assert.match(p.metadata.name, new RegExp(`^web-${hash}-[bcdfghjklmnpqrstvwxz2456789]{5}$`));
+    assert.equal(p.metadata.labels['pod-template-hash'], hash);
+    assert.deepEqual(p.metadata.ownerReferences, [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rss[0].metadata.name, uid: rss[0].metadata.uid, controller: true, blockOwnerDeletion: true }]);
+  }
+  const ps = await docker(['ps', '--filter', `label=io.kubernetes.pod.namespace=${ns}`, '--filter', 'label=io.kubernetes.container.name=main', '-q']);
+  assert.equal(ps.stdout.trim().split('\n').length, 3);
+  const table = await kubectlOk(s, ['get', 'deploy', '-n', ns]);
+  assert.match(table.stdout, /^web\s+3\/3\s+3\s+3\s+/m);
+});
+
+test('scale subresource: kubectl scale to 5 then 1; Scale is autoscaling/v1', async () => {
+  const sc = await request(s, 'GET', `/apis/apps/v1/namespaces/${ns}/deployments/web/scale`);
+  assert.equal(sc.status, 200);
+  const body = sc.body as Record<string, any>;
+  assert.equal(body.kind, 'Scale');
+  assert.equal(body.apiVersion, 'autoscaling/v1');
+  assert.equal(body.spec.replicas, 3);
+  assert.equal(body.status.selector, 'app=web');
+  await kubectlOk(s, ['scale', 'deployment/web', '-n', ns, '--replicas=5']);
+  await waitFor(() => running('web', 5), { timeoutMs: 60_000, what: '5 ready pods' });
+  await kubectlOk(s, ['rollout', 'status', 'deployment/web', '-n', ns, '--timeout=60s']);
+  await kubectlOk(s, ['scale', 'deployment/web', '-n', ns, '--replicas=1']);
+  await waitFor(async () => (await podsOf('web')).length === 1, { timeoutMs: 60_000, what: 'scale down to 1 pod' });
+  const d = await json(['get', 'deployment', 'web']);
+  assert.equal(d.spec.replicas, 1);
+  await waitFor(async () => (await json(['get', 'deployment', 'web'])).status.replicas === 1, { what: 'status.replicas 1' });
+  const bad = await kubectl(s, ['scale', 'deployment/web', '-n', ns, '--replicas=-1']);
+  assert.notEqual(bad.code, 0);
+  await kubectlOk(s, ['scale', 'deployment/web', '-n', ns, '--replicas=3']);
+  await kubectlOk(s, ['rollout', 'status', 'deployment/web', '-n', ns, '--timeout=60s']);
+});
+
+test('set image rolls to a new ReplicaSet; rollout undo restores the previous template', async () => {
+  // 3 replicas at 25%/25%: maxUnavailable rounds down to 0, so 3 ready pods at every moment.
+  let floor = Infinity;
+  let watching = true;
+  const sampler = (async () => {
+    while (watching) {
+      const r = await request(s, 'GET', `/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dweb`);
+      const ready = (r.body.items as Array<Record<string, any>>).filter((p) => !p.metadata.deletionTimestamp &&
+        p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length;
+      floor = Math.min(floor, ready);
+      await new Promise((ok) => setTimeout(ok, 50));
+    }
+  })();
+  await kubectlOk(s, ['set', 'image', 'deployment/web', '-n', ns, `main=${TAG}`]);
+  await kubectlOk(s, ['rollout', 'status', 'deployment/web', '-n', ns, '--timeout=120s'], { timeoutMs: 130_000 });
+  watching = false;
+  await sampler;
+  assert.equal(floor, 3, 'ready pods never went below spec.replicas - maxUnavailable');
+  const pods = await waitFor(() => running('web', 3), { timeoutMs: 60_000, what: '3 new pods' });
+  for (const p of pods) assert.equal(p.spec.containers[0].image, TAG);
+  const rss = (await json(['get', 'rs', '-l', 'app=web'])).items as Array<Record<string, any>>;
+  assert.equal(rss.length, 2);
+  const byRev = Object.fromEntries(rss.map((r) => [r.metadata.annotations['deployment.kubernetes.io/revision'], r]));
+  assert.equal(byRev['2'].spec.replicas, 3);
+  assert.equal(byRev['1'].spec.replicas, 0);
+  // created 1, three scales, one template change; the status writes never bumped it
+  const d = await json(['get', 'deployment', 'web']);
+  assert.equal(d.metadata.generation, 5);
+  assert.equal(d.status.observedGeneration, 5);
+  assert.equal(d.metadata.annotations['deployment.kubernetes.io/revision'], '2');
+  const history = await kubectlOk(s, ['rollout', 'history', 'deployment/web', '-n', ns]);
+  assert.match(history.stdout, /^1\s/m);
+  assert.match(history.stdout, /^2\s/m);
+
+  await kubectlOk(s, ['rollout', 'undo', 'deployment/web', '-n', ns]);
+  await kubectlOk(s, ['rollout', 'status', 'deployment/web', '-n', ns, '--timeout=120s'], { timeoutMs: 130_000 });
+  const back = await waitFor(async () => {
+    const ps = await running('web', 3);
+    return ps?.every((p) => p.spec.containers[0].image === 'busybox:latest') ? ps : undefined;
+  }, { timeoutMs: 60_000, what: 'pods back on busybox:latest' });
+  assert.equal(back[0].metadata.labels['pod-template-hash'], byRev['1'].metadata.labels['pod-template-hash']);
+  const undone = await json(['get', 'deployment', 'web']);
+  assert.equal(undone.spec.template.spec.containers[0].image, 'busybox:latest');
+  // The old ReplicaSet is reused, now as revision 3.
+  const rs1 = await json(['get', 'rs', byRev['1'].metadata.name]);
+  assert.equal(rs1.metadata.annotations['deployment.kubernetes.io/revision'], '3');
+  assert.equal(rs1.spec.replicas, 3);
+});
+
+test('rollout pause holds template changes back; resume rolls them out; restart makes a new ReplicaSet', async () => {
+  const rsCount = async () => (await json(['get', 'rs', '-l', 'app=web'])).items.length;
+  const before = await rsCount();
+  await kubectlOk(s, ['rollout', 'pause', 'deployment/web', '-n', ns]);
+  await kubectlOk(s, ['set', 'env', 'deployment/web', '-n', ns, 'MODE=paused']);
+  await waitFor(async () => {
+    const d = await json(['get', 'deployment', 'web']);
+    return d.status.observedGeneration === d.metadata.generation && d.status.conditions.some((c: any) => c.type === 'Progressing' && c.reason === 'DeploymentPaused');
+  }, { what: 'DeploymentPaused observed' });
+  assert.equal(await rsCount(), before);
+  await kubectlOk(s, ['rollout', 'resume', 'deployment/web', '-n', ns]);
+  await kubectlOk(s, ['rollout', 'status', 'deployment/web', '-n', ns, '--timeout=120s'], { timeoutMs: 130_000 });
+  const pods = await waitFor(async () => {
+    const ps = await running('web', 3);
+    return ps?.every((p) => p.spec.containers[0].env?.[0]?.value === 'paused') ? ps : undefined;
+  }, { timeoutMs: 60_000, what: 'pods with MODE=paused' });
+  assert.equal(pods.length, 3);
+  assert.equal(await rsCount(), before + 1);
+  await kubectlOk(s, ['rollout', 'restart', 'deployment/web', '-n', ns]);
+  await kubectlOk(s, ['rollout', 'status', 'deployment/web', '-n', ns, '--timeout=120s'], { timeoutMs: 130_000 });
+  assert.equal(await rsCount(), before + 2);
+});
+
+test('a ReplicaSet on its own keeps its replicas: a deleted pod is replaced', async () => {
+  const rs = `apiVersion: apps/v1
+kind: ReplicaSet
+metadata: { name: solo }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: solo } }
+  template:
+    metadata: { labels: { app: solo } }
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [{ name: main, image: busybox:latest, imagePullPolicy: IfNotPresent, command: [sleep, '3600'] }]
+`;
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: rs });
+  const pods = await waitFor(() => running('solo', 2), { timeoutMs: 60_000, what: '2 solo pods' });
+  await kubectlOk(s, ['delete', 'pod', pods[0].metadata.name, '-n', ns]);
+  const again = await waitFor(() => running('solo', 2), { timeoutMs: 60_000, what: 'a replacement pod' });
+  assert.ok(!again.some((p) => p.metadata.name === pods[0].metadata.name));
+  const got = await json(['get', 'rs', 'solo']);
+  assert.equal(got.status.readyReplicas, 2);
+  const immut = await kubectl(s, ['patch', 'rs', 'solo', '-n', ns, '--type=merge', '-p', '{"spec":{"selector":{"matchLabels":{"app":"other"}}}}']);
+  assert.notEqual(immut.code, 0);
+  assert.match(immut.stderr, /field is immutable/);
+  await kubectlOk(s, ['delete', 'rs', 'solo', '-n', ns]);
+  await waitFor(async () => (await podsOf('solo')).length === 0, { timeoutMs: 60_000, what: 'solo pods gone' });
+});
+
+test('kubectl create deployment; deleting a Deployment removes its ReplicaSets, pods and containers', async () => {
+  // Not :latest, so the pull policy defaults to IfNotPresent (nothing is pulled offline).
+  await kubectlOk(s, ['create', 'deployment', 'made', '-n', ns, `--image=${TAG}`, '--replicas=2', '--', 'sleep', '3600']);
+  const made = await json(['get', 'deployment', 'made']);
+  assert.equal(made.spec.template.spec.containers[0].imagePullPolicy, 'IfNotPresent');
+  await kubectlOk(s, ['rollout', 'status', 'deployment/made', '-n', ns, '--timeout=90s'], { timeoutMs: 100_000 });
+  assert.equal((await podsOf('made')).length, 2);
+  for (const name of ['made', 'web']) {
+    await kubectlOk(s, ['delete', 'deployment', name, '-n', ns]);
+    await waitFor(async () => (await json(['get', 'rs', '-l', `app=${name}`])).items.length === 0, { timeoutMs: 60_000, what: `${name} ReplicaSets gone` });
+    await waitFor(async () => (await podsOf(name)).length === 0, { timeoutMs: 60_000, what: `${name} pods gone` });
+  }
+  await waitFor(async () => (await docker(['ps', '-a', '--filter', `label=io.kubernetes.pod.namespace=${ns}`, '-q'])).stdout.trim() === '', { timeoutMs: 60_000, what: 'containers gone' });
+});
