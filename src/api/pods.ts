@@ -38,20 +38,25 @@ function defaultContainer(c: Obj): void {
   }
 }
 
-/** Defaults the apiserver applies to a PodSpec (also used for pod templates). */
-export function defaultPodSpec(spec: Obj): void {
+/**
+ * Defaults the apiserver applies to a PodSpec. Templates (Deployments, ...) get only the
+ * defaulting of the type; a Pod also gets what admission adds (service account, priority,
+ * the not-ready/unreachable tolerations).
+ */
+export function defaultPodSpec(spec: Obj, kind: 'pod' | 'template' = 'pod'): void {
   spec.restartPolicy ??= 'Always';
   spec.dnsPolicy ??= 'ClusterFirst';
   spec.schedulerName ??= 'default-scheduler';
   spec.terminationGracePeriodSeconds ??= DEFAULT_GRACE_SECONDS;
   spec.securityContext ??= {};
+  for (const c of spec.initContainers ?? []) defaultContainer(c);
+  for (const c of spec.containers ?? []) defaultContainer(c);
+  if (kind === 'template') return;
   spec.enableServiceLinks ??= true;
   spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
   spec.serviceAccount ??= spec.serviceAccountName;
   spec.priority ??= 0;
   spec.preemptionPolicy ??= 'PreemptLowerPriority';
-  for (const c of spec.initContainers ?? []) defaultContainer(c);
-  for (const c of spec.containers ?? []) defaultContainer(c);
   spec.tolerations ??= [
     { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
     { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },

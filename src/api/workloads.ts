@@ -17,7 +17,7 @@ type Obj = Record<string, any>;
 function defaultTemplate(spec: Obj): void {
   spec.template ??= {};
   spec.template.spec ??= {};
-  defaultPodSpec(spec.template.spec);
+  defaultPodSpec(spec.template.spec, 'template');
 }
 
 export function defaultDeployment(obj: KObject): void {
