@@ -109,9 +109,9 @@ async function main(): Promise<void> {
     major: '1', minor: '36', gitVersion: `v1.36.0-k2d.${VERSION}`, gitCommit: 'k2d', gitTreeState: 'clean',
     buildDate: '2026-11-25T00:00:00Z', goVersion: `node${process.versions.node}`, compiler: 'k2d', platform: platform(),
   };
-  const app = createApp({ ctx, token: tls.token, version: () => version, ready: () => engine.available && !shuttingDown, kinds, handlers: makeHandlers(() => podIO) });
-  const server = createServer({ cert: tls.certPem, key: tls.keyPem, ca: tls.caPem }, app);
   const router = createRouter();
+  const app = createApp({ ctx, token: tls.token, version: () => version, ready: () => engine.available && !shuttingDown, kinds, handlers: makeHandlers(() => podIO), router });
+  const server = createServer({ cert: tls.certPem, key: tls.keyPem, ca: tls.caPem }, app);
   // exec, attach and port-forward arrive as upgrades (WebSocket or SPDY), outside express.
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'https://x');

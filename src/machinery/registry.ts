@@ -495,6 +495,12 @@ export class Registry {
     }
   }
 
+  /** The stored object of a kind with this uid (no sorting, no copy). */
+  byUid(kind: KindInfo, uid: string): KObject | undefined {
+    for (const o of this.bucket(this.storageOf(kind)).values()) if (o.metadata.uid === uid) return this.toView(kind, o);
+    return undefined;
+  }
+
   private findByUid(uid: string): KObject | undefined {
     for (const b of this.data.values()) for (const o of b.values()) if (o.metadata.uid === uid) return o;
     return undefined;

@@ -131,7 +131,7 @@ export class PodController {
   }
 
   private podByUid(uid: string): KObject | undefined {
-    return this.registry.all(this.kind).find((p) => p.metadata.uid === uid);
+    return this.registry.byUid(this.kind, uid);
   }
 
   enqueue(uid: string): void {

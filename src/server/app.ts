@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import { ApiError, pathNotFound, toApiError, unauthorized, methodNotAllowed } from '../machinery/errors.ts';
 import { log } from '../log.ts';
-import { createRouter } from './router.ts';
+import type { Router } from './router.ts';
 import { acceptsAggregatedDiscovery, negotiate } from './negotiate.ts';
 import { send } from './respond.ts';
 import { serveOpenApiV2, serveOpenApiV3, sendJsonFile } from './openapi.ts';
@@ -20,6 +20,8 @@ export interface AppDeps {
   ready: () => boolean;
   kinds: KindInfo[];
   handlers: Handlers;
+  /** One router for the app and the upgrade path (exec, attach, port-forward). */
+  router: Router;
 }
 
 const OPEN_PATHS = new Set(['/healthz', '/livez', '/readyz']);
@@ -43,7 +45,7 @@ export function createApp(deps: AppDeps) {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
-  const router = createRouter();
+  const router = deps.router;
   const kindByResource = new Map<string, KindInfo>();
   for (const k of deps.kinds) kindByResource.set(`${k.group}/${k.version}/${k.plural}`, k);
 
