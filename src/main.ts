@@ -26,6 +26,8 @@ import { SchemaNav } from './machinery/schema.ts';
 import { updateManagedFields } from './machinery/patch/index.ts';
 import { setupStorage } from './api/storage.ts';
 import { setupWorkloads } from './api/workloads.ts';
+import { setupBatch } from './api/batch.ts';
+import { setupSets } from './api/sets.ts';
 
 const VERSION = '0.1.0';
 
@@ -94,6 +96,8 @@ async function main(): Promise<void> {
   }
   await setupStorage(registry, engine, cfg);
   const workloads = setupWorkloads(registry);
+  const batch = setupBatch(registry);
+  const sets = setupSets(registry);
 
   let shuttingDown = false;
   const ctx: ApiContext = {
@@ -138,6 +142,8 @@ async function main(): Promise<void> {
     server.close(() => {
       controller?.stop();
       workloads?.stop();
+      batch?.stop();
+      sets?.stop();
       engine.close();
       store.close();
       log('stopped');

@@ -8,7 +8,7 @@ import * as containers from '../docker/containers.ts';
 import * as images from '../docker/images.ts';
 import { exec as dockerExec, attach as dockerAttach } from '../docker/exec.ts';
 import { logs as dockerLogs } from '../docker/logs.ts';
-import { ensureNetwork } from '../docker/network.ts';
+import { ensureNetwork, reconnectWithAliases } from '../docker/network.ts';
 import { ensureSandboxImage } from '../docker/sandbox.ts';
 import { writePodVolumes } from '../docker/files.ts';
 import { dial } from '../docker/http.ts';
@@ -72,6 +72,7 @@ export function createPodEngine(engine: Engine, cfg: Config): PodEngine & { node
     inspect: async (id) => (await containers.inspect(engine, id)) as unknown as DockerInspect | undefined,
     create: (spec) => containers.create(engine, spec.name, spec.body),
     start: (id) => containers.start(engine, id),
+    setAliases: async (id, network, aliases) => { await reconnectWithAliases(engine, network, id, aliases); },
     stop: (id, t) => containers.stop(engine, id, t),
     remove: async (id) => { await containers.remove(engine, id, { force: true }); },
     async removeVolumes(uid: string): Promise<void> {

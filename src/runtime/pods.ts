@@ -34,6 +34,8 @@ export interface PodEngine {
   writeFiles(sandboxId: string, files: FileSpec[], atomic: string[]): Promise<void>;
   /** How liveness/readiness/startup probes reach containers; without it no probe runs. */
   probes?: ProbeTransport;
+  /** Replaces the network aliases of a running sandbox (Service DNS names). */
+  setAliases?(sandboxId: string, network: string, aliases: string[]): Promise<void>;
 }
 
 type Obj = Record<string, any>;
@@ -68,6 +70,11 @@ export class PodController {
   private facts?: Awaited<ReturnType<PodEngine['prepare']>>;
   private stopped = false;
   private prober?: Prober;
+  /**
+   * The Service DNS names a pod's sandbox answers to (src/runtime/services.ts). Checked on every
+   * sync; whoever changes the answer for a pod enqueues that pod.
+   */
+  serviceAliases?: (pod: KObject) => string[];
 
   constructor(private registry: Registry, private engine: PodEngine, private instance: string) {
     this.kind = registry.kind('pods');
@@ -171,7 +178,7 @@ export class PodController {
     const cm = this.registry.kinds.get('configmaps');
     const sec = this.registry.kinds.get('secrets');
     return {
-      instance: this.instance, network: f.network, sandboxImage: f.sandboxImage, aliases: [],
+      instance: this.instance, network: f.network, sandboxImage: f.sandboxImage, aliases: this.serviceAliases?.(pod) ?? [],
       configMaps: (ns, name) => (cm ? this.registry.peek(cm, ns, name) : undefined),
       secrets: (ns, name) => (sec ? this.registry.peek(sec, ns, name) : undefined),
       volumeDir: (uid, vol) => `k2d_${uid}_${vol}`,
@@ -343,9 +350,25 @@ export class PodController {
         await exited(plan.containers[i], c, cur);
       }
     }
-    const after = await this.engine.podContainers(uid);
+    let after = await this.engine.podContainers(uid);
+    if (await this.syncAliases(pod, after)) after = await this.engine.podContainers(uid);
     this.prober?.sync(pod, after, podIP);
     await this.writeStatus(pod, after, waiting, backoff);
+  }
+
+  /** Reconnects the sandbox when its Service aliases are not the wanted ones; true when it did. */
+  private async syncAliases(pod: KObject, containers: DockerInspect[]): Promise<boolean> {
+    if (!this.serviceAliases || !this.engine.setAliases || (pod.spec as Obj)?.hostNetwork) return false;
+    const sandbox = containers.filter((c) => kindOf(c) === 'sandbox' && c.State.Running).sort(newestFirst)[0];
+    if (!sandbox) return false;
+    const net = this.facts!.network;
+    const live = this.podByUid(pod.metadata.uid!) ?? pod;
+    const want = [...new Set(this.serviceAliases(live))].sort();
+    // The engine adds the container's short id itself.
+    const have = [...new Set((sandbox.NetworkSettings?.Networks?.[net]?.Aliases ?? []).filter((a) => !sandbox.Id.startsWith(a)))].sort();
+    if (deepEqual(want, have)) return false;
+    await this.engine.setAliases(sandbox.Id, net, want);
+    return true;
   }
 
   /** Pulls per imagePullPolicy; records ErrImagePull / ImagePullBackOff in `waiting`. */

@@ -23,7 +23,7 @@ export interface DockerInspect {
   State: DockerState;
   NetworkSettings?: {
     IPAddress?: string; GlobalIPv6Address?: string;
-    Networks?: Record<string, { IPAddress?: string; GlobalIPv6Address?: string }>;
+    Networks?: Record<string, { IPAddress?: string; GlobalIPv6Address?: string; Aliases?: string[] | null }>;
   };
 }
 
