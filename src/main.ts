@@ -28,6 +28,7 @@ import { setupStorage } from './api/storage.ts';
 import { setupWorkloads } from './api/workloads.ts';
 import { setupBatch } from './api/batch.ts';
 import { setupSets } from './api/sets.ts';
+import { setupServices } from './api/services.ts';
 
 const VERSION = '0.1.0';
 
@@ -98,6 +99,8 @@ async function main(): Promise<void> {
   const workloads = setupWorkloads(registry);
   const batch = setupBatch(registry);
   const sets = setupSets(registry);
+  const services = await setupServices(registry, engine, cfg, () => podEngine.nodeName());
+  if (services && controller) services.attach(controller);
 
   let shuttingDown = false;
   const ctx: ApiContext = {
@@ -144,6 +147,7 @@ async function main(): Promise<void> {
       workloads?.stop();
       batch?.stop();
       sets?.stop();
+      services?.stop();
       engine.close();
       store.close();
       log('stopped');
@@ -158,6 +162,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   const kubeconfig = writeKubeconfig(cfg, tls);
   if (controller) await controller.start();
+  services?.start();
   if (adopter) await adopter.start().catch((e) => log('adopt failed', { level: 'warn', error: (e as Error).message }));
   log('ready', { address: cfg.address, port: cfg.port, kubeconfig, startupMs: Date.now() - started, objects: initial.objects.length });
 

@@ -1,6 +1,7 @@
 // The pod sandbox image, built on the engine itself from bytes we carry: no registry, no base
 // image, no compiler. See pause-elf.ts for the program.
 import { createHash } from 'node:crypto';
+import { isIPv4 } from 'node:net';
 import type { Engine } from './engine.ts';
 import { dial } from './http.ts';
 import { pauseArch, pauseElf } from './pause-elf.ts';
@@ -39,6 +40,26 @@ export interface SandboxImageOptions {
   tag?: string;
   /** more image labels (tests: k2d.test=1) */
   labels?: Record<string, string>;
+}
+
+/**
+ * The argv after PAUSE_PATH for the sandbox program's TCP balancer: listen on `port` and relay
+ * each connection to the next backend in turn. The program parses only decimal numbers, so each
+ * IPv4 address goes as one number in host order (10.0.0.5 -> 167772165). With no backends the
+ * program exits 2: do not start it then.
+ */
+export function listenArgs(port: number, backends: Array<{ ip: string; port: number }>): string[] {
+  const out = ['l', portArg(port)];
+  for (const b of backends) {
+    if (!isIPv4(b.ip)) throw new Error(`not an IPv4 address: ${JSON.stringify(b.ip)}`);
+    out.push(String(b.ip.split('.').reduce((n, o) => n * 256 + Number(o), 0)), portArg(b.port));
+  }
+  return out;
+}
+
+function portArg(port: number): string {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`not a TCP port: ${port}`);
+  return String(port);
 }
 
 const building = new WeakMap<Engine, Map<string, Promise<string>>>();

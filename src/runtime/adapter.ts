@@ -9,6 +9,7 @@ import * as images from '../docker/images.ts';
 import { exec as dockerExec, attach as dockerAttach } from '../docker/exec.ts';
 import { logs as dockerLogs } from '../docker/logs.ts';
 import { ensureNetwork, reconnectWithAliases } from '../docker/network.ts';
+import { runningRelays, startRelay } from '../docker/proxy.ts';
 import { ensureSandboxImage } from '../docker/sandbox.ts';
 import { writePodVolumes } from '../docker/files.ts';
 import { dial } from '../docker/http.ts';
@@ -73,6 +74,8 @@ export function createPodEngine(engine: Engine, cfg: Config): PodEngine & { node
     create: (spec) => containers.create(engine, spec.name, spec.body),
     start: (id) => containers.start(engine, id),
     setAliases: async (id, network, aliases) => { await reconnectWithAliases(engine, network, id, aliases); },
+    startRelay: (id, port, target) => startRelay(engine, id, port, target),
+    runningRelays: (id) => runningRelays(engine, id),
     stop: (id, t) => containers.stop(engine, id, t),
     remove: async (id) => { await containers.remove(engine, id, { force: true }); },
     async removeVolumes(uid: string): Promise<void> {

@@ -36,6 +36,10 @@ export interface PodEngine {
   probes?: ProbeTransport;
   /** Replaces the network aliases of a running sandbox (Service DNS names). */
   setAliases?(sandboxId: string, network: string, aliases: string[]): Promise<void>;
+  /** Starts a relay in a running sandbox from a Service port to the pod's targetPort. */
+  startRelay?(sandboxId: string, port: number, target: number): Promise<void>;
+  /** The relays running in a sandbox: port -> target. */
+  runningRelays?(sandboxId: string): Promise<Map<number, number>>;
 }
 
 type Obj = Record<string, any>;
@@ -54,6 +58,8 @@ interface PodMemory {
   timer?: NodeJS.Timeout;
   timerAt?: number;
   createErrors: Map<string, { reason: string; message: string }>;
+  /** Service port relays started in the current sandbox */
+  relays?: { sandbox: string; ports: Map<number, number> };
 }
 
 const attemptOf = (c: DockerInspect) => Number(c.Config?.Labels?.[LABELS.restartCount] ?? 0);
@@ -71,10 +77,10 @@ export class PodController {
   private stopped = false;
   private prober?: Prober;
   /**
-   * The Service DNS names a pod's sandbox answers to (src/runtime/services.ts). Checked on every
-   * sync; whoever changes the answer for a pod enqueues that pod.
+   * The Service DNS names a pod's sandbox answers to and the port relays it runs
+   * (src/runtime/services.ts). Checked on every sync; whoever changes the answer enqueues the pod.
    */
-  serviceAliases?: (pod: KObject) => string[];
+  serviceNetwork?: (pod: KObject) => { aliases: string[]; relays: Array<{ port: number; target: number }> };
 
   constructor(private registry: Registry, private engine: PodEngine, private instance: string) {
     this.kind = registry.kind('pods');
@@ -177,10 +183,12 @@ export class PodController {
     const f = this.facts!;
     const cm = this.registry.kinds.get('configmaps');
     const sec = this.registry.kinds.get('secrets');
+    const svc = this.registry.kinds.get('services');
     return {
-      instance: this.instance, network: f.network, sandboxImage: f.sandboxImage, aliases: this.serviceAliases?.(pod) ?? [],
+      instance: this.instance, network: f.network, sandboxImage: f.sandboxImage, aliases: this.serviceNetwork?.(pod).aliases ?? [],
       configMaps: (ns, name) => (cm ? this.registry.peek(cm, ns, name) : undefined),
       secrets: (ns, name) => (sec ? this.registry.peek(sec, ns, name) : undefined),
+      services: (ns) => (svc ? this.registry.all(svc, ns) : []),
       volumeDir: (uid, vol) => `k2d_${uid}_${vol}`,
       pvcVolume: (ns, claim) => claimVolume(this.registry, ns, claim),
       nodeName: f.nodeName, hostIP: f.hostIP,
@@ -212,6 +220,8 @@ export class PodController {
       return;
     }
     if (pod.metadata.deletionTimestamp) {
+      // Out of its Services' DNS first, as endpoints drop a terminating pod before it stops.
+      await this.syncAliases(pod, containers).catch(() => false);
       await this.terminate(pod, containers);
       return;
     }
@@ -356,19 +366,37 @@ export class PodController {
     await this.writeStatus(pod, after, waiting, backoff);
   }
 
-  /** Reconnects the sandbox when its Service aliases are not the wanted ones; true when it did. */
+  /**
+   * Reconnects the sandbox when its Service aliases are not the wanted ones, and starts the
+   * Service port relays it lacks; true when the sandbox was reconnected.
+   */
   private async syncAliases(pod: KObject, containers: DockerInspect[]): Promise<boolean> {
-    if (!this.serviceAliases || !this.engine.setAliases || (pod.spec as Obj)?.hostNetwork) return false;
+    if (!this.serviceNetwork || !this.engine.setAliases || (pod.spec as Obj)?.hostNetwork) return false;
     const sandbox = containers.filter((c) => kindOf(c) === 'sandbox' && c.State.Running).sort(newestFirst)[0];
     if (!sandbox) return false;
     const net = this.facts!.network;
     const live = this.podByUid(pod.metadata.uid!) ?? pod;
-    const want = [...new Set(this.serviceAliases(live))].sort();
+    const { aliases, relays } = this.serviceNetwork(live);
+    await this.syncRelays(pod.metadata.uid!, sandbox.Id, relays);
+    const want = [...new Set(aliases)].sort();
     // The engine adds the container's short id itself.
     const have = [...new Set((sandbox.NetworkSettings?.Networks?.[net]?.Aliases ?? []).filter((a) => !sandbox.Id.startsWith(a)))].sort();
     if (deepEqual(want, have)) return false;
     await this.engine.setAliases(sandbox.Id, net, want);
     return true;
+  }
+
+  /** Relays are started once per sandbox; a relay no Service wants any more stays until the sandbox goes. */
+  private async syncRelays(uid: string, sandboxId: string, relays: Array<{ port: number; target: number }>): Promise<void> {
+    if (!relays.length || !this.engine.startRelay || !this.engine.runningRelays) return;
+    const m = this.mem(uid);
+    if (m.relays?.sandbox !== sandboxId) m.relays = { sandbox: sandboxId, ports: await this.engine.runningRelays(sandboxId) };
+    for (const r of relays) {
+      if (m.relays.ports.get(r.port) === r.target) continue;
+      if (m.relays.ports.has(r.port)) continue; // the port is held by an older relay until the sandbox restarts
+      await this.engine.startRelay(sandboxId, r.port, r.target);
+      m.relays.ports.set(r.port, r.target);
+    }
   }
 
   /** Pulls per imagePullPolicy; records ErrImagePull / ImagePullBackOff in `waiting`. */

@@ -17,6 +17,7 @@ import type { Engine } from '../docker/engine.ts';
 import { dial } from '../docker/http.ts';
 import { ensureVolume, isVolumeInUse, removeVolume } from '../docker/volumes.ts';
 import { ApiError } from '../machinery/errors.ts';
+import { recordEvent } from './events.ts';
 import type { Registry } from '../machinery/registry.ts';
 import { labelSelectorMatcher, type LabelSelector } from '../machinery/selectors.ts';
 import type { KindInfo, KObject } from '../machinery/types.ts';
@@ -649,27 +650,10 @@ export class StorageController {
     await this.registry.update(kind, live.metadata.namespace, live.metadata.name!, next, { skipRvCheck: true, fieldManager: 'k2d' });
   }
 
-  /** An Event about a claim or volume, aggregated by reason and message as the recorder does. */
+  /** An Event about a claim or volume. */
   private event(obj: KObject, type: string, reason: string, message: string, component = 'persistentvolume-controller'): void {
-    const kind = this.registry.kinds.get('events');
-    if (!kind) return;
-    const isClaim = !!obj.metadata.namespace;
-    const ns = obj.metadata.namespace ?? 'default';
-    const now = rfc3339();
-    const same = this.registry.all(kind, ns).find((e) => (e.involvedObject as Obj)?.uid === obj.metadata.uid && e.reason === reason && e.message === message);
-    const write = same
-      ? this.registry.update(kind, ns, same.metadata.name!, { ...same, count: Number(same.count ?? 1) + 1, lastTimestamp: now }, { skipRvCheck: true })
-      : this.registry.create(kind, ns, {
-        apiVersion: 'v1', kind: 'Event',
-        metadata: { name: `${obj.metadata.name}.${Date.now().toString(16)}${Math.floor(Math.random() * 4096).toString(16)}`, namespace: ns },
-        involvedObject: {
-          apiVersion: 'v1', kind: isClaim ? 'PersistentVolumeClaim' : 'PersistentVolume', name: obj.metadata.name,
-          ...(isClaim ? { namespace: ns } : {}), uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion,
-        },
-        reason, message, type, count: 1, firstTimestamp: now, lastTimestamp: now,
-        source: { component }, reportingComponent: component, reportingInstance: '',
-      });
-    void Promise.resolve(write).catch(() => {});
+    recordEvent(this.registry, obj, type as 'Normal' | 'Warning', reason, message, { component },
+      { apiVersion: 'v1', kind: obj.metadata.namespace ? 'PersistentVolumeClaim' : 'PersistentVolume' });
   }
 }
 

@@ -47,22 +47,25 @@ export function serviceEnv(ctx: PlanContext): Map<string, string> {
     for (const svc of list(ctx.namespace)) if (ipSet(svc)) chosen.set(svc.metadata.name!, svc);
   }
   for (const name of [...chosen.keys()].sort()) {
-    const spec = chosen.get(name)!.spec as { clusterIP: string; ports?: Array<{ name?: string; port: number; protocol?: string }> };
+    const svc = chosen.get(name)!;
+    const spec = svc.spec as { clusterIP: string; ports?: Array<{ name?: string; port: number; protocol?: string }> };
     const ports = spec.ports ?? [];
     if (ports.length === 0) continue;
     const prefix = envVarName(name);
-    out.set(`${prefix}_SERVICE_HOST`, spec.clusterIP);
+    // The clusterIP does not route on Docker: a Service's DNS name does (see translate/services.ts).
+    const host = name === 'kubernetes' && svc.metadata.namespace === 'default' ? spec.clusterIP : `${name}.${svc.metadata.namespace}.svc.${ctx.env.clusterDomain ?? 'cluster.local'}`;
+    out.set(`${prefix}_SERVICE_HOST`, host);
     out.set(`${prefix}_SERVICE_PORT`, String(ports[0].port));
     for (const p of ports) if (p.name) out.set(`${prefix}_SERVICE_PORT_${envVarName(p.name)}`, String(p.port));
     ports.forEach((p, i) => {
       const proto = (p.protocol || 'TCP');
-      const url = `${proto.toLowerCase()}://${hostPort(spec.clusterIP, p.port)}`;
+      const url = `${proto.toLowerCase()}://${hostPort(host, p.port)}`;
       if (i === 0) out.set(`${prefix}_PORT`, url);
       const pp = `${prefix}_PORT_${p.port}_${proto.toUpperCase()}`;
       out.set(pp, url);
       out.set(`${pp}_PROTO`, proto.toLowerCase());
       out.set(`${pp}_PORT`, String(p.port));
-      out.set(`${pp}_ADDR`, spec.clusterIP);
+      out.set(`${pp}_ADDR`, host);
     });
   }
   return out;

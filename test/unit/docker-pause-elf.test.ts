@@ -2,18 +2,18 @@
 // that is what the comments say. Every program is checked instruction by instruction: each expected encoding is written out with
 // its assembly, branch targets are decoded from the encodings and must land on their labels, and
 // the syscall numbers loaded before each trap are the ones of that architecture's table. The
-// relay mode then runs against a TCP server on 127.0.0.1: amd64 natively on an x86_64 host, arm64
-// and arm under qemu-user when it is installed (an opt-in: CI machines may not have it). Inside a
-// real container it runs in test/e2e/relay.test.ts.
+// relay (c) and balancer (l) modes then run against TCP servers on 127.0.0.1: amd64 natively on an
+// x86_64 host, arm64 and arm under qemu-user when it is installed (an opt-in: CI machines may not
+// have it). Inside a real container the relay runs in test/e2e/relay.test.ts.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pauseArch, pauseCode, pauseElf, type PauseArch } from '../../src/docker/pause-elf.ts';
-import { sandboxContext, sandboxTag } from '../../src/docker/sandbox.ts';
+import { listenArgs, sandboxContext, sandboxTag } from '../../src/docker/sandbox.ts';
 import { unpackTar } from '../../src/docker/tar.ts';
 
 interface Insn { label?: string; enc: number[] | number; asm: string; to?: string }
@@ -21,7 +21,7 @@ interface Insn { label?: string; enc: number[] | number; asm: string; to?: strin
 const AMD64: Insn[] = [
   { label: 'start', enc: [0x48, 0x8b, 0x04, 0x24], asm: 'mov rax, [rsp]' },
   { enc: [0x48, 0x83, 0xf8, 0x03], asm: 'cmp rax, 3' },
-  { enc: [0x72, 0x4a], asm: 'jb pause', to: 'pause' },
+  { enc: [0x72, 0x53], asm: 'jb pause', to: 'pause' },
   { enc: [0x48, 0x8b, 0x5c, 0x24, 0x10], asm: 'mov rbx, [rsp+16]' },
   { enc: [0x48, 0x8d, 0x6c, 0x24, 0x18], asm: 'lea rbp, [rsp+24]' },
   { enc: [0x80, 0x3b, 0x72], asm: "cmp byte ptr [rbx], 'r'" },
@@ -30,9 +30,11 @@ const AMD64: Insn[] = [
   { enc: [0x48, 0x8b, 0x75, 0x08], asm: 'mov rsi, [rbp+8]' },
   { enc: [0xb8, 0x52, 0x00, 0x00, 0x00], asm: 'mov eax, 82' },
   { enc: [0x0f, 0x05], asm: 'syscall' },
-  { enc: [0xeb, 0x1f], asm: 'jmp exit', to: 'exit' },
+  { enc: [0xeb, 0x28], asm: 'jmp exit', to: 'exit' },
   { label: 'notrename', enc: [0x80, 0x3b, 0x63], asm: "cmp byte ptr [rbx], 'c'" },
-  { enc: [0x74, 0x2e], asm: 'je relay', to: 'relay' },
+  { enc: [0x74, 0x37], asm: 'je relay', to: 'relay' },
+  { enc: [0x80, 0x3b, 0x6c], asm: "cmp byte ptr [rbx], 'l'" },
+  { enc: [0x0f, 0x84, 0x8b, 0x01, 0x00, 0x00], asm: 'je listen', to: 'listen' },
   { label: 'unlink', enc: [0x48, 0x8b, 0x7d, 0x00], asm: 'mov rdi, [rbp]' },
   { enc: [0x31, 0xc0], asm: 'xor eax, eax' },
   { enc: [0x48, 0x85, 0xff], asm: 'test rdi, rdi' },
@@ -86,7 +88,7 @@ const AMD64: Insn[] = [
   { enc: [0xba, 0x01, 0x00, 0x00, 0x00], asm: 'mov edx, 1' },
   { enc: [0xb8, 0x01, 0x00, 0x00, 0x00], asm: 'mov eax, 1' },
   { enc: [0x0f, 0x05], asm: 'syscall' },
-  { enc: [0x48, 0xc7, 0x44, 0x24, 0x10, 0x00, 0x00, 0x00, 0x00], asm: 'mov qword ptr [rsp+16], 0' },
+  { label: 'fds', enc: [0x48, 0xc7, 0x44, 0x24, 0x10, 0x00, 0x00, 0x00, 0x00], asm: 'mov qword ptr [rsp+16], 0' },
   { enc: [0xc6, 0x44, 0x24, 0x14, 0x01], asm: 'mov byte ptr [rsp+20], 1' },
   { enc: [0x44, 0x89, 0x64, 0x24, 0x18], asm: 'mov [rsp+24], r12d' },
   { enc: [0xc7, 0x44, 0x24, 0x1c, 0x01, 0x00, 0x00, 0x00], asm: 'mov dword ptr [rsp+28], 1' },
@@ -141,12 +143,156 @@ const AMD64: Insn[] = [
   { enc: [0xe9, 0x9a, 0xfe, 0xff, 0xff], asm: 'jmp sysexit', to: 'sysexit' },
   { label: 'done', enc: [0x31, 0xff], asm: 'xor edi, edi' },
   { enc: [0xe9, 0x93, 0xfe, 0xff, 0xff], asm: 'jmp sysexit', to: 'sysexit' },
+  { label: 'listen', enc: [0xa8, 0x01], asm: 'test al, 1' },
+  { enc: [0x0f, 0x84, 0xe7, 0x01, 0x00, 0x00], asm: 'jz badargs', to: 'badargs' },
+  { enc: [0x48, 0x83, 0xf8, 0x05], asm: 'cmp rax, 5' },
+  { enc: [0x0f, 0x82, 0xdd, 0x01, 0x00, 0x00], asm: 'jb badargs', to: 'badargs' },
+  { enc: [0x44, 0x8d, 0x2c, 0xc5, 0xe8, 0xff, 0xff, 0xff], asm: 'lea r13d, [rax*8-24]' },
+  { enc: [0x48, 0x8d, 0x5d, 0x08], asm: 'lea rbx, [rbp+8]' },
+  { enc: [0x49, 0x89, 0xdc], asm: 'mov r12, rbx' },
+  { label: 'backends', enc: [0x49, 0x8b, 0x34, 0x24], asm: 'mov rsi, [r12]' },
+  { enc: [0x48, 0x85, 0xf6], asm: 'test rsi, rsi' },
+  { enc: [0x74, 0x28], asm: 'jz ignore', to: 'ignore' },
+  { enc: [0xe8, 0x8d, 0x01, 0x00, 0x00], asm: 'call number', to: 'number' },
+  { enc: [0x0f, 0xc9], asm: 'bswap ecx' },
+  { enc: [0x41, 0x89, 0xce], asm: 'mov r14d, ecx' },
+  { enc: [0x49, 0x8b, 0x74, 0x24, 0x08], asm: 'mov rsi, [r12+8]' },
+  { enc: [0xe8, 0x7e, 0x01, 0x00, 0x00], asm: 'call number', to: 'number' },
+  { enc: [0xe8, 0x99, 0x01, 0x00, 0x00], asm: 'call head', to: 'head' },
+  { enc: [0x41, 0x89, 0x0c, 0x24], asm: 'mov [r12], ecx' },
+  { enc: [0x45, 0x89, 0x74, 0x24, 0x04], asm: 'mov [r12+4], r14d' },
+  { enc: [0x49, 0x83, 0xc4, 0x10], asm: 'add r12, 16' },
+  { enc: [0xeb, 0xcf], asm: 'jmp backends', to: 'backends' },
+  { label: 'ignore', enc: [0x6a, 0x00], asm: 'push 0' },
+  { enc: [0x6a, 0x00], asm: 'push 0' },
+  { enc: [0x6a, 0x00], asm: 'push 0' },
+  { enc: [0x6a, 0x01], asm: 'push 1' },
+  { enc: [0xbf, 0x11, 0x00, 0x00, 0x00], asm: 'mov edi, 17' },
+  { enc: [0x48, 0x89, 0xe6], asm: 'mov rsi, rsp' },
+  { enc: [0x31, 0xd2], asm: 'xor edx, edx' },
+  { enc: [0x41, 0xba, 0x08, 0x00, 0x00, 0x00], asm: 'mov r10d, 8' },
+  { enc: [0xb8, 0x0d, 0x00, 0x00, 0x00], asm: 'mov eax, 13' },
+  { enc: [0x0f, 0x05], asm: 'syscall' },
+  { enc: [0x48, 0x81, 0xec, 0x00, 0x40, 0x00, 0x00], asm: 'sub rsp, 16384' },
+  { enc: [0x48, 0x8b, 0x75, 0x00], asm: 'mov rsi, [rbp]' },
+  { enc: [0xe8, 0x3b, 0x01, 0x00, 0x00], asm: 'call number', to: 'number' },
+  { enc: [0xe8, 0x56, 0x01, 0x00, 0x00], asm: 'call head', to: 'head' },
+  { enc: [0x48, 0x89, 0x0c, 0x24], asm: 'mov [rsp], rcx' },
+  { enc: [0xbf, 0x02, 0x00, 0x00, 0x00], asm: 'mov edi, 2' },
+  { enc: [0xbe, 0x01, 0x00, 0x00, 0x00], asm: 'mov esi, 1' },
+  { enc: [0x31, 0xd2], asm: 'xor edx, edx' },
+  { enc: [0xb8, 0x29, 0x00, 0x00, 0x00], asm: 'mov eax, 41' },
+  { enc: [0x0f, 0x05], asm: 'syscall' },
+  { enc: [0x85, 0xc0], asm: 'test eax, eax' },
+  { enc: [0x0f, 0x88, 0xea, 0xfd, 0xff, 0xff], asm: 'js exit', to: 'exit' },
+  { enc: [0x41, 0x89, 0xc7], asm: 'mov r15d, eax' },
+  { enc: [0x89, 0xc7], asm: 'mov edi, eax' },
+  { enc: [0xbe, 0x01, 0x00, 0x00, 0x00], asm: 'mov esi, 1' },
+  { enc: [0xba, 0x02, 0x00, 0x00, 0x00], asm: 'mov edx, 2' },
+  { enc: [0x4c, 0x8d, 0x94, 0x24, 0x00, 0x40, 0x00, 0x00], asm: 'lea r10, [rsp+16384]' },
+  { enc: [0x41, 0xb8, 0x04, 0x00, 0x00, 0x00], asm: 'mov r8d, 4' },
+  { enc: [0xb8, 0x36, 0x00, 0x00, 0x00], asm: 'mov eax, 54' },
+  { enc: [0x0f, 0x05], asm: 'syscall' },
+  { enc: [0x85, 0xc0], asm: 'test eax, eax' },
+  { enc: [0x0f, 0x88, 0xbe, 0xfd, 0xff, 0xff], asm: 'js exit', to: 'exit' },
+  { enc: [0x44, 0x89, 0xff], asm: 'mov edi, r15d' },
+  { enc: [0x48, 0x89, 0xe6], asm: 'mov rsi, rsp' },
+  { enc: [0xba, 0x10, 0x00, 0x00, 0x00], asm: 'mov edx, 16' },
+  { enc: [0xb8, 0x31, 0x00, 0x00, 0x00], asm: 'mov eax, 49' },
+  { enc: [0x0f, 0x05], asm: 'syscall' },
+  { enc: [0x85, 0xc0], asm: 'test eax, eax' },
+  { enc: [0x0f, 0x88, 0xa4, 0xfd, 0xff, 0xff], asm: 'js exit', to: 'exit' },
+  { enc: [0x44, 0x89, 0xff], asm: 'mov edi, r15d' },
+  { enc: [0xbe, 0x80, 0x00, 0x00, 0x00], asm: 'mov esi, 128' },
+  { enc: [0xb8, 0x32, 0x00, 0x00, 0x00], asm: 'mov eax, 50' },
+  { enc: [0x0f, 0x05], asm: 'syscall' },
+  { enc: [0x85, 0xc0], asm: 'test eax, eax' },
+  { enc: [0x0f, 0x88, 0x8d, 0xfd, 0xff, 0xff], asm: 'js exit', to: 'exit' },
+  { enc: [0x45, 0x31, 0xf6], asm: 'xor r14d, r14d' },
+  { label: 'accept', enc: [0x44, 0x89, 0xff], asm: 'mov edi, r15d' },
+  { enc: [0x31, 0xf6], asm: 'xor esi, esi' },
+  { enc: [0x31, 0xd2], asm: 'xor edx, edx' },
+  { enc: [0xb8, 0x2b, 0x00, 0x00, 0x00], asm: 'mov eax, 43' },
+  { enc: [0x0f, 0x05], asm: 'syscall' },
+  { enc: [0x85, 0xc0], asm: 'test eax, eax' },
+  { enc: [0x78, 0xee], asm: 'js accept', to: 'accept' },
+  { enc: [0x41, 0x89, 0xc4], asm: 'mov r12d, eax' },
+  { enc: [0xb8, 0x39, 0x00, 0x00, 0x00], asm: 'mov eax, 57' },
+  { enc: [0x0f, 0x05], asm: 'syscall' },
+  { enc: [0x85, 0xc0], asm: 'test eax, eax' },
+  { enc: [0x74, 0x11], asm: 'jz child', to: 'child' },
+  { enc: [0x44, 0x89, 0xe7], asm: 'mov edi, r12d' },
+  { enc: [0xb8, 0x03, 0x00, 0x00, 0x00], asm: 'mov eax, 3' },
+  { enc: [0x0f, 0x05], asm: 'syscall' },
+  { enc: [0xe8, 0x7b, 0x00, 0x00, 0x00], asm: 'call next', to: 'next' },
+  { enc: [0xeb, 0xcf], asm: 'jmp accept', to: 'accept' },
+  { label: 'child', enc: [0x44, 0x89, 0xff], asm: 'mov edi, r15d' },
+  { enc: [0xb8, 0x03, 0x00, 0x00, 0x00], asm: 'mov eax, 3' },
+  { enc: [0x0f, 0x05], asm: 'syscall' },
+  { enc: [0x44, 0x89, 0xe7], asm: 'mov edi, r12d' },
+  { enc: [0x31, 0xf6], asm: 'xor esi, esi' },
+  { enc: [0xb8, 0x21, 0x00, 0x00, 0x00], asm: 'mov eax, 33' },
+  { enc: [0x0f, 0x05], asm: 'syscall' },
+  { enc: [0x44, 0x89, 0xe7], asm: 'mov edi, r12d' },
+  { enc: [0xbe, 0x01, 0x00, 0x00, 0x00], asm: 'mov esi, 1' },
+  { enc: [0xb8, 0x21, 0x00, 0x00, 0x00], asm: 'mov eax, 33' },
+  { enc: [0x0f, 0x05], asm: 'syscall' },
+  { enc: [0x44, 0x89, 0xed], asm: 'mov ebp, r13d' },
+  { label: 'try', enc: [0xbf, 0x02, 0x00, 0x00, 0x00], asm: 'mov edi, 2' },
+  { enc: [0xbe, 0x01, 0x00, 0x00, 0x00], asm: 'mov esi, 1' },
+  { enc: [0x31, 0xd2], asm: 'xor edx, edx' },
+  { enc: [0xb8, 0x29, 0x00, 0x00, 0x00], asm: 'mov eax, 41' },
+  { enc: [0x0f, 0x05], asm: 'syscall' },
+  { enc: [0x85, 0xc0], asm: 'test eax, eax' },
+  { enc: [0x0f, 0x88, 0x76, 0xfe, 0xff, 0xff], asm: 'js fail', to: 'fail' },
+  { enc: [0x41, 0x89, 0xc4], asm: 'mov r12d, eax' },
+  { enc: [0x89, 0xc7], asm: 'mov edi, eax' },
+  { enc: [0x4a, 0x8d, 0x34, 0x33], asm: 'lea rsi, [rbx+r14]' },
+  { enc: [0xba, 0x10, 0x00, 0x00, 0x00], asm: 'mov edx, 16' },
+  { enc: [0xb8, 0x2a, 0x00, 0x00, 0x00], asm: 'mov eax, 42' },
+  { enc: [0x0f, 0x05], asm: 'syscall' },
+  { enc: [0x85, 0xc0], asm: 'test eax, eax' },
+  { enc: [0x0f, 0x84, 0x98, 0xfd, 0xff, 0xff], asm: 'jz fds', to: 'fds' },
+  { enc: [0x44, 0x89, 0xe7], asm: 'mov edi, r12d' },
+  { enc: [0xb8, 0x03, 0x00, 0x00, 0x00], asm: 'mov eax, 3' },
+  { enc: [0x0f, 0x05], asm: 'syscall' },
+  { enc: [0xe8, 0x0a, 0x00, 0x00, 0x00], asm: 'call next', to: 'next' },
+  { enc: [0x83, 0xed, 0x10], asm: 'sub ebp, 16' },
+  { enc: [0x75, 0xb4], asm: 'jnz try', to: 'try' },
+  { enc: [0xe9, 0x40, 0xfe, 0xff, 0xff], asm: 'jmp fail', to: 'fail' },
+  { label: 'next', enc: [0x41, 0x83, 0xc6, 0x10], asm: 'add r14d, 16' },
+  { enc: [0x45, 0x39, 0xee], asm: 'cmp r14d, r13d' },
+  { enc: [0x72, 0x03], asm: 'jb back', to: 'back' },
+  { enc: [0x45, 0x31, 0xf6], asm: 'xor r14d, r14d' },
+  { label: 'back', enc: [0xc3], asm: 'ret' },
+  { label: 'number', enc: [0x31, 0xc9], asm: 'xor ecx, ecx' },
+  { enc: [0x80, 0x3e, 0x00], asm: 'cmp byte ptr [rsi], 0' },
+  { enc: [0x74, 0x2c], asm: 'je badargs', to: 'badargs' },
+  { label: 'ndigit', enc: [0x0f, 0xb6, 0x06], asm: 'movzx eax, byte ptr [rsi]' },
+  { enc: [0x48, 0xff, 0xc6], asm: 'inc rsi' },
+  { enc: [0x85, 0xc0], asm: 'test eax, eax' },
+  { enc: [0x74, 0xee], asm: 'jz back', to: 'back' },
+  { enc: [0x83, 0xe8, 0x30], asm: 'sub eax, 48' },
+  { enc: [0x83, 0xf8, 0x09], asm: 'cmp eax, 9' },
+  { enc: [0x77, 0x1a], asm: 'ja badargs', to: 'badargs' },
+  { enc: [0x6b, 0xc9, 0x0a], asm: 'imul ecx, ecx, 10' },
+  { enc: [0x01, 0xc1], asm: 'add ecx, eax' },
+  { enc: [0xeb, 0xe7], asm: 'jmp ndigit', to: 'ndigit' },
+  { label: 'head', enc: [0x81, 0xf9, 0xff, 0xff, 0x00, 0x00], asm: 'cmp ecx, 65535' },
+  { enc: [0x77, 0x0b], asm: 'ja badargs', to: 'badargs' },
+  { enc: [0x66, 0xc1, 0xc1, 0x08], asm: 'rol cx, 8' },
+  { enc: [0xc1, 0xe1, 0x10], asm: 'shl ecx, 16' },
+  { enc: [0x83, 0xc9, 0x02], asm: 'or ecx, 2' },
+  { enc: [0xc3], asm: 'ret' },
+  { label: 'badargs', enc: [0xbf, 0x02, 0x00, 0x00, 0x00], asm: 'mov edi, 2' },
+  { enc: [0xe9, 0x9a, 0xfc, 0xff, 0xff], asm: 'jmp sysexit', to: 'sysexit' },
+
 ];
 
 const ARM64: Insn[] = [
   { label: 'start', enc: 0xf94003e0, asm: 'ldr x0, [sp]' },
   { enc: 0xf1000c1f, asm: 'cmp x0, #3' },
-  { enc: 0x54000343, asm: 'b.lo pause', to: 'pause' },
+  { enc: 0x54000383, asm: 'b.lo pause', to: 'pause' },
   { enc: 0xf9400be1, asm: 'ldr x1, [sp, #16]' },
   { enc: 0x910063f3, asm: 'add x19, sp, #24' },
   { enc: 0x39400022, asm: 'ldrb w2, [x1]' },
@@ -158,9 +304,11 @@ const ARM64: Insn[] = [
   { enc: 0xf9400663, asm: 'ldr x3, [x19, #8]' },
   { enc: 0xd28004c8, asm: 'mov x8, #38' },
   { enc: 0xd4000001, asm: 'svc #0' },
-  { enc: 0x1400000b, asm: 'b exit', to: 'exit' },
+  { enc: 0x1400000d, asm: 'b exit', to: 'exit' },
   { label: 'notrename', enc: 0x71018c5f, asm: "cmp w2, #'c'" },
-  { enc: 0x54000280, asm: 'b.eq relay', to: 'relay' },
+  { enc: 0x540002c0, asm: 'b.eq relay', to: 'relay' },
+  { enc: 0x7101b05f, asm: "cmp w2, #'l'" },
+  { enc: 0x54000f00, asm: 'b.eq listen', to: 'listen' },
   { label: 'unlink', enc: 0xf8408661, asm: 'ldr x1, [x19], #8' },
   { enc: 0xd2800000, asm: 'mov x0, #0' },
   { enc: 0xb40000c1, asm: 'cbz x1, exit', to: 'exit' },
@@ -217,7 +365,7 @@ const ARM64: Insn[] = [
   { enc: 0xd2800022, asm: 'mov x2, #1' },
   { enc: 0xd2800808, asm: 'mov x8, #64' },
   { enc: 0xd4000001, asm: 'svc #0' },
-  { enc: 0x52800023, asm: 'mov w3, #1' },
+  { label: 'fds', enc: 0x52800023, asm: 'mov w3, #1' },
   { enc: 0xf9000bff, asm: 'str xzr, [sp, #16]' },
   { enc: 0xb90017e3, asm: 'str w3, [sp, #20]' },
   { enc: 0xb9001bf4, asm: 'str w20, [sp, #24]' },
@@ -280,12 +428,147 @@ const ARM64: Insn[] = [
   { enc: 0x17ffff95, asm: 'b sysexit', to: 'sysexit' },
   { label: 'done', enc: 0xd2800000, asm: 'mov x0, #0' },
   { enc: 0x17ffff93, asm: 'b sysexit', to: 'sysexit' },
+  { label: 'listen', enc: 0x36001080, asm: 'tbz x0, #0, badargs', to: 'badargs' },
+  { enc: 0xf100141f, asm: 'cmp x0, #5' },
+  { enc: 0x54001043, asm: 'b.lo badargs', to: 'badargs' },
+  { enc: 0xd37df015, asm: 'lsl x21, x0, #3' },
+  { enc: 0xd10062b5, asm: 'sub x21, x21, #24' },
+  { enc: 0x91002276, asm: 'add x22, x19, #8' },
+  { enc: 0xaa1603f7, asm: 'mov x23, x22' },
+  { label: 'backends', enc: 0xf94002e1, asm: 'ldr x1, [x23]' },
+  { enc: 0xb4000101, asm: 'cbz x1, ignore', to: 'ignore' },
+  { enc: 0x94000069, asm: 'bl number', to: 'number' },
+  { enc: 0x5ac00858, asm: 'rev w24, w2' },
+  { enc: 0xf94006e1, asm: 'ldr x1, [x23, #8]' },
+  { enc: 0x94000066, asm: 'bl number', to: 'number' },
+  { enc: 0x94000071, asm: 'bl head', to: 'head' },
+  { enc: 0x288262e2, asm: 'stp w2, w24, [x23], #16' },
+  { enc: 0x17fffff8, asm: 'b backends', to: 'backends' },
+  { label: 'ignore', enc: 0xd14013ff, asm: 'sub sp, sp, #4, lsl #12' },
+  { enc: 0xd10083ff, asm: 'sub sp, sp, #32' },
+  { enc: 0xd2800020, asm: 'mov x0, #1' },
+  { enc: 0xa9017fe0, asm: 'stp x0, xzr, [sp, #16]' },
+  { enc: 0xa9027fff, asm: 'stp xzr, xzr, [sp, #32]' },
+  { enc: 0xd2800220, asm: 'mov x0, #17' },
+  { enc: 0x910043e1, asm: 'add x1, sp, #16' },
+  { enc: 0xd2800002, asm: 'mov x2, #0' },
+  { enc: 0xd2800103, asm: 'mov x3, #8' },
+  { enc: 0xd28010c8, asm: 'mov x8, #134' },
+  { enc: 0xd4000001, asm: 'svc #0' },
+  { enc: 0xf9400261, asm: 'ldr x1, [x19]' },
+  { enc: 0x94000056, asm: 'bl number', to: 'number' },
+  { enc: 0x94000061, asm: 'bl head', to: 'head' },
+  { enc: 0xf90003e2, asm: 'str x2, [sp]' },
+  { enc: 0xd2800040, asm: 'mov x0, #2' },
+  { enc: 0xd2800021, asm: 'mov x1, #1' },
+  { enc: 0xd2800002, asm: 'mov x2, #0' },
+  { enc: 0xd28018c8, asm: 'mov x8, #198' },
+  { enc: 0xd4000001, asm: 'svc #0' },
+  { enc: 0xb7ffeda0, asm: 'tbnz x0, #63, exit', to: 'exit' },
+  { enc: 0xaa0003f4, asm: 'mov x20, x0' },
+  { enc: 0xd2800021, asm: 'mov x1, #1' },
+  { enc: 0xd2800042, asm: 'mov x2, #2' },
+  { enc: 0x910043e3, asm: 'add x3, sp, #16' },
+  { enc: 0xd2800084, asm: 'mov x4, #4' },
+  { enc: 0xd2801a08, asm: 'mov x8, #208' },
+  { enc: 0xd4000001, asm: 'svc #0' },
+  { enc: 0xb5ffeca0, asm: 'cbnz x0, exit', to: 'exit' },
+  { enc: 0xaa1403e0, asm: 'mov x0, x20' },
+  { enc: 0x910003e1, asm: 'mov x1, sp' },
+  { enc: 0xd2800202, asm: 'mov x2, #16' },
+  { enc: 0xd2801908, asm: 'mov x8, #200' },
+  { enc: 0xd4000001, asm: 'svc #0' },
+  { enc: 0xb5ffebe0, asm: 'cbnz x0, exit', to: 'exit' },
+  { enc: 0xaa1403e0, asm: 'mov x0, x20' },
+  { enc: 0xd2801001, asm: 'mov x1, #128' },
+  { enc: 0xd2801928, asm: 'mov x8, #201' },
+  { enc: 0xd4000001, asm: 'svc #0' },
+  { enc: 0xb5ffeb40, asm: 'cbnz x0, exit', to: 'exit' },
+  { enc: 0xd2800018, asm: 'mov x24, #0' },
+  { label: 'accept', enc: 0xaa1403e0, asm: 'mov x0, x20' },
+  { enc: 0xd2800001, asm: 'mov x1, #0' },
+  { enc: 0xd2800002, asm: 'mov x2, #0' },
+  { enc: 0xd2800003, asm: 'mov x3, #0' },
+  { enc: 0xd2801e48, asm: 'mov x8, #242' },
+  { enc: 0xd4000001, asm: 'svc #0' },
+  { enc: 0xb7ffff40, asm: 'tbnz x0, #63, accept', to: 'accept' },
+  { enc: 0xaa0003f9, asm: 'mov x25, x0' },
+  { enc: 0xd2800220, asm: 'mov x0, #17' },
+  { enc: 0xd2800001, asm: 'mov x1, #0' },
+  { enc: 0xd2800002, asm: 'mov x2, #0' },
+  { enc: 0xd2800003, asm: 'mov x3, #0' },
+  { enc: 0xd2800004, asm: 'mov x4, #0' },
+  { enc: 0xd2801b88, asm: 'mov x8, #220' },
+  { enc: 0xd4000001, asm: 'svc #0' },
+  { enc: 0xb40000c0, asm: 'cbz x0, child', to: 'child' },
+  { enc: 0xaa1903e0, asm: 'mov x0, x25' },
+  { enc: 0xd2800728, asm: 'mov x8, #57' },
+  { enc: 0xd4000001, asm: 'svc #0' },
+  { enc: 0x94000022, asm: 'bl next', to: 'next' },
+  { enc: 0x17ffffec, asm: 'b accept', to: 'accept' },
+  { label: 'child', enc: 0xaa1403e0, asm: 'mov x0, x20' },
+  { enc: 0xd2800728, asm: 'mov x8, #57' },
+  { enc: 0xd4000001, asm: 'svc #0' },
+  { enc: 0xaa1903e0, asm: 'mov x0, x25' },
+  { enc: 0xd2800001, asm: 'mov x1, #0' },
+  { enc: 0xd2800002, asm: 'mov x2, #0' },
+  { enc: 0xd2800308, asm: 'mov x8, #24' },
+  { enc: 0xd4000001, asm: 'svc #0' },
+  { enc: 0xaa1903e0, asm: 'mov x0, x25' },
+  { enc: 0xd2800021, asm: 'mov x1, #1' },
+  { enc: 0xd2800308, asm: 'mov x8, #24' },
+  { enc: 0xd4000001, asm: 'svc #0' },
+  { enc: 0xaa1503fa, asm: 'mov x26, x21' },
+  { label: 'try', enc: 0xd2800040, asm: 'mov x0, #2' },
+  { enc: 0xd2800021, asm: 'mov x1, #1' },
+  { enc: 0xd2800002, asm: 'mov x2, #0' },
+  { enc: 0xd28018c8, asm: 'mov x8, #198' },
+  { enc: 0xd4000001, asm: 'svc #0' },
+  { enc: 0xb7fff380, asm: 'tbnz x0, #63, fail', to: 'fail' },
+  { enc: 0xaa0003f4, asm: 'mov x20, x0' },
+  { enc: 0x8b1802c1, asm: 'add x1, x22, x24' },
+  { enc: 0xd2800202, asm: 'mov x2, #16' },
+  { enc: 0xd2801968, asm: 'mov x8, #203' },
+  { enc: 0xd4000001, asm: 'svc #0' },
+  { enc: 0xb4ffeb60, asm: 'cbz x0, fds', to: 'fds' },
+  { enc: 0xaa1403e0, asm: 'mov x0, x20' },
+  { enc: 0xd2800728, asm: 'mov x8, #57' },
+  { enc: 0xd4000001, asm: 'svc #0' },
+  { enc: 0x94000004, asm: 'bl next', to: 'next' },
+  { enc: 0xf100435a, asm: 'subs x26, x26, #16' },
+  { enc: 0x54fffde1, asm: 'b.ne try', to: 'try' },
+  { enc: 0x17ffff8f, asm: 'b fail', to: 'fail' },
+  { label: 'next', enc: 0x91004318, asm: 'add x24, x24, #16' },
+  { enc: 0xeb15031f, asm: 'cmp x24, x21' },
+  { enc: 0x9a9f3318, asm: 'csel x24, x24, xzr, lo' },
+  { enc: 0xd65f03c0, asm: 'ret' },
+  { label: 'number', enc: 0x52800002, asm: 'mov w2, #0' },
+  { enc: 0x52800144, asm: 'mov w4, #10' },
+  { enc: 0x39400023, asm: 'ldrb w3, [x1]' },
+  { enc: 0x340001e3, asm: 'cbz w3, badargs', to: 'badargs' },
+  { label: 'ndigit', enc: 0x38401423, asm: 'ldrb w3, [x1], #1' },
+  { enc: 0x340000c3, asm: 'cbz w3, back', to: 'back' },
+  { enc: 0x5100c063, asm: 'sub w3, w3, #48' },
+  { enc: 0x7100247f, asm: 'cmp w3, #9' },
+  { enc: 0x54000148, asm: 'b.hi badargs', to: 'badargs' },
+  { enc: 0x1b040c42, asm: 'madd w2, w2, w4, w3' },
+  { enc: 0x17fffffa, asm: 'b ndigit', to: 'ndigit' },
+  { label: 'back', enc: 0xd65f03c0, asm: 'ret' },
+  { label: 'head', enc: 0x7140405f, asm: 'cmp w2, #16, lsl #12' },
+  { enc: 0x540000a2, asm: 'b.hs badargs', to: 'badargs' },
+  { enc: 0x5ac00442, asm: 'rev16 w2, w2' },
+  { enc: 0x53103c42, asm: 'lsl w2, w2, #16' },
+  { enc: 0x321f0042, asm: 'orr w2, w2, #2' },
+  { enc: 0xd65f03c0, asm: 'ret' },
+  { label: 'badargs', enc: 0xd2800040, asm: 'mov x0, #2' },
+  { enc: 0x17ffff0d, asm: 'b sysexit', to: 'sysexit' },
+
 ];
 
 const ARM: Insn[] = [
   { label: 'start', enc: 0xe59d0000, asm: 'ldr r0, [sp]' },
   { enc: 0xe3500003, asm: 'cmp r0, #3' },
-  { enc: 0x3a000015, asm: 'blo pause', to: 'pause' },
+  { enc: 0x3a000017, asm: 'blo pause', to: 'pause' },
   { enc: 0xe59d1008, asm: 'ldr r1, [sp, #8]' },
   { enc: 0xe28d400c, asm: 'add r4, sp, #12' },
   { enc: 0xe5d12000, asm: 'ldrb r2, [r1]' },
@@ -295,9 +578,11 @@ const ARM: Insn[] = [
   { enc: 0xe5941004, asm: 'ldr r1, [r4, #4]' },
   { enc: 0xe3a07026, asm: 'mov r7, #38' },
   { enc: 0xef000000, asm: 'svc #0' },
-  { enc: 0xea000008, asm: 'b exit', to: 'exit' },
+  { enc: 0xea00000a, asm: 'b exit', to: 'exit' },
   { label: 'notrename', enc: 0xe3520063, asm: "cmp r2, #'c'" },
-  { enc: 0x0a00000c, asm: 'beq relay', to: 'relay' },
+  { enc: 0x0a00000e, asm: 'beq relay', to: 'relay' },
+  { enc: 0xe352006c, asm: "cmp r2, #'l'" },
+  { enc: 0x0a000077, asm: 'beq listen', to: 'listen' },
   { label: 'unlink', enc: 0xe4940004, asm: 'ldr r0, [r4], #4' },
   { enc: 0xe3500000, asm: 'cmp r0, #0' },
   { enc: 0x0a000003, asm: 'beq exit', to: 'exit' },
@@ -353,7 +638,7 @@ const ARM: Insn[] = [
   { enc: 0xe3a02001, asm: 'mov r2, #1' },
   { enc: 0xe3a07004, asm: 'mov r7, #4' },
   { enc: 0xef000000, asm: 'svc #0' },
-  { enc: 0xe3a03000, asm: 'mov r3, #0' },
+  { label: 'fds', enc: 0xe3a03000, asm: 'mov r3, #0' },
   { enc: 0xe58d3010, asm: 'str r3, [sp, #16]' },
   { enc: 0xe3a03001, asm: 'mov r3, #1' },
   { enc: 0xe58d3014, asm: 'str r3, [sp, #20]' },
@@ -418,6 +703,157 @@ const ARM: Insn[] = [
   { enc: 0xeaffff91, asm: 'b sysexit', to: 'sysexit' },
   { label: 'done', enc: 0xe3a00000, asm: 'mov r0, #0' },
   { enc: 0xeaffff8f, asm: 'b sysexit', to: 'sysexit' },
+  { label: 'listen', enc: 0xe3100001, asm: 'tst r0, #1' },
+  { enc: 0x0a000091, asm: 'beq badargs', to: 'badargs' },
+  { enc: 0xe3500005, asm: 'cmp r0, #5' },
+  { enc: 0x3a00008f, asm: 'blo badargs', to: 'badargs' },
+  { enc: 0xe2408003, asm: 'sub r8, r0, #3' },
+  { enc: 0xe1a08108, asm: 'lsl r8, r8, #2' },
+  { enc: 0xe2849004, asm: 'add r9, r4, #4' },
+  { enc: 0xe1a0a009, asm: 'mov r10, r9' },
+  { label: 'backends', enc: 0xe59a1000, asm: 'ldr r1, [r10]' },
+  { enc: 0xe3510000, asm: 'cmp r1, #0' },
+  { enc: 0x0a000006, asm: 'beq ignore', to: 'ignore' },
+  { enc: 0xeb000074, asm: 'bl number', to: 'number' },
+  { enc: 0xe6bfbf32, asm: 'rev r11, r2' },
+  { enc: 0xe59a1004, asm: 'ldr r1, [r10, #4]' },
+  { enc: 0xeb000071, asm: 'bl number', to: 'number' },
+  { enc: 0xeb00007d, asm: 'bl head', to: 'head' },
+  { enc: 0xe8aa0804, asm: 'stm r10!, {r2, r11}' },
+  { enc: 0xeafffff5, asm: 'b backends', to: 'backends' },
+  { label: 'ignore', enc: 0xe24dd901, asm: 'sub sp, sp, #16384' },
+  { enc: 0xe24dd020, asm: 'sub sp, sp, #32' },
+  { enc: 0xe3a00001, asm: 'mov r0, #1' },
+  { enc: 0xe3a01000, asm: 'mov r1, #0' },
+  { enc: 0xe3a02000, asm: 'mov r2, #0' },
+  { enc: 0xe3a03000, asm: 'mov r3, #0' },
+  { enc: 0xe28d5010, asm: 'add r5, sp, #16' },
+  { enc: 0xe885000f, asm: 'stm r5, {r0, r1, r2, r3}' },
+  { enc: 0xe58d3020, asm: 'str r3, [sp, #32]' },
+  { enc: 0xe3a00011, asm: 'mov r0, #17' },
+  { enc: 0xe1a01005, asm: 'mov r1, r5' },
+  { enc: 0xe3a03008, asm: 'mov r3, #8' },
+  { enc: 0xe3a070ae, asm: 'mov r7, #174' },
+  { enc: 0xef000000, asm: 'svc #0' },
+  { enc: 0xe5941000, asm: 'ldr r1, [r4]' },
+  { enc: 0xeb00005e, asm: 'bl number', to: 'number' },
+  { enc: 0xeb00006a, asm: 'bl head', to: 'head' },
+  { enc: 0xe58d2000, asm: 'str r2, [sp]' },
+  { enc: 0xe3a03000, asm: 'mov r3, #0' },
+  { enc: 0xe58d3004, asm: 'str r3, [sp, #4]' },
+  { enc: 0xe3a00002, asm: 'mov r0, #2' },
+  { enc: 0xe3a01001, asm: 'mov r1, #1' },
+  { enc: 0xe3a02000, asm: 'mov r2, #0' },
+  { enc: 0xe3a07c01, asm: 'mov r7, #256' },
+  { enc: 0xe2877019, asm: 'add r7, r7, #25' },
+  { enc: 0xef000000, asm: 'svc #0' },
+  { enc: 0xe3500000, asm: 'cmp r0, #0' },
+  { enc: 0xbaffff60, asm: 'blt exit', to: 'exit' },
+  { enc: 0xe1a05000, asm: 'mov r5, r0' },
+  { enc: 0xe3a01001, asm: 'mov r1, #1' },
+  { enc: 0xe3a02002, asm: 'mov r2, #2' },
+  { enc: 0xe28d3010, asm: 'add r3, sp, #16' },
+  { enc: 0xe3a04004, asm: 'mov r4, #4' },
+  { enc: 0xe3a07c01, asm: 'mov r7, #256' },
+  { enc: 0xe2877026, asm: 'add r7, r7, #38' },
+  { enc: 0xef000000, asm: 'svc #0' },
+  { enc: 0xe3500000, asm: 'cmp r0, #0' },
+  { enc: 0x1affff56, asm: 'bne exit', to: 'exit' },
+  { enc: 0xe1a00005, asm: 'mov r0, r5' },
+  { enc: 0xe1a0100d, asm: 'mov r1, sp' },
+  { enc: 0xe3a02010, asm: 'mov r2, #16' },
+  { enc: 0xe3a07c01, asm: 'mov r7, #256' },
+  { enc: 0xe287701a, asm: 'add r7, r7, #26' },
+  { enc: 0xef000000, asm: 'svc #0' },
+  { enc: 0xe3500000, asm: 'cmp r0, #0' },
+  { enc: 0x1affff4e, asm: 'bne exit', to: 'exit' },
+  { enc: 0xe1a00005, asm: 'mov r0, r5' },
+  { enc: 0xe3a01080, asm: 'mov r1, #128' },
+  { enc: 0xe3a07c01, asm: 'mov r7, #256' },
+  { enc: 0xe287701c, asm: 'add r7, r7, #28' },
+  { enc: 0xef000000, asm: 'svc #0' },
+  { enc: 0xe3500000, asm: 'cmp r0, #0' },
+  { enc: 0x1affff47, asm: 'bne exit', to: 'exit' },
+  { enc: 0xe3a0a000, asm: 'mov r10, #0' },
+  { label: 'accept', enc: 0xe1a00005, asm: 'mov r0, r5' },
+  { enc: 0xe3a01000, asm: 'mov r1, #0' },
+  { enc: 0xe3a02000, asm: 'mov r2, #0' },
+  { enc: 0xe3a07c01, asm: 'mov r7, #256' },
+  { enc: 0xe287701d, asm: 'add r7, r7, #29' },
+  { enc: 0xef000000, asm: 'svc #0' },
+  { enc: 0xe3500000, asm: 'cmp r0, #0' },
+  { enc: 0xbafffff7, asm: 'blt accept', to: 'accept' },
+  { enc: 0xe1a0b000, asm: 'mov r11, r0' },
+  { enc: 0xe3a07002, asm: 'mov r7, #2' },
+  { enc: 0xef000000, asm: 'svc #0' },
+  { enc: 0xe3500000, asm: 'cmp r0, #0' },
+  { enc: 0x0a000004, asm: 'beq child', to: 'child' },
+  { enc: 0xe1a0000b, asm: 'mov r0, r11' },
+  { enc: 0xe3a07006, asm: 'mov r7, #6' },
+  { enc: 0xef000000, asm: 'svc #0' },
+  { enc: 0xeb000023, asm: 'bl next', to: 'next' },
+  { enc: 0xeaffffed, asm: 'b accept', to: 'accept' },
+  { label: 'child', enc: 0xe1a00005, asm: 'mov r0, r5' },
+  { enc: 0xe3a07006, asm: 'mov r7, #6' },
+  { enc: 0xef000000, asm: 'svc #0' },
+  { enc: 0xe1a0000b, asm: 'mov r0, r11' },
+  { enc: 0xe3a01000, asm: 'mov r1, #0' },
+  { enc: 0xe3a0703f, asm: 'mov r7, #63' },
+  { enc: 0xef000000, asm: 'svc #0' },
+  { enc: 0xe1a0000b, asm: 'mov r0, r11' },
+  { enc: 0xe3a01001, asm: 'mov r1, #1' },
+  { enc: 0xe3a0703f, asm: 'mov r7, #63' },
+  { enc: 0xef000000, asm: 'svc #0' },
+  { enc: 0xe1a0c008, asm: 'mov r12, r8' },
+  { label: 'try', enc: 0xe3a00002, asm: 'mov r0, #2' },
+  { enc: 0xe3a01001, asm: 'mov r1, #1' },
+  { enc: 0xe3a02000, asm: 'mov r2, #0' },
+  { enc: 0xe3a07c01, asm: 'mov r7, #256' },
+  { enc: 0xe2877019, asm: 'add r7, r7, #25' },
+  { enc: 0xef000000, asm: 'svc #0' },
+  { enc: 0xe3500000, asm: 'cmp r0, #0' },
+  { enc: 0xbaffff8d, asm: 'blt fail', to: 'fail' },
+  { enc: 0xe1a05000, asm: 'mov r5, r0' },
+  { enc: 0xe089100a, asm: 'add r1, r9, r10' },
+  { enc: 0xe3a02010, asm: 'mov r2, #16' },
+  { enc: 0xe3a07c01, asm: 'mov r7, #256' },
+  { enc: 0xe287701b, asm: 'add r7, r7, #27' },
+  { enc: 0xef000000, asm: 'svc #0' },
+  { enc: 0xe3500000, asm: 'cmp r0, #0' },
+  { enc: 0x0affff48, asm: 'beq fds', to: 'fds' },
+  { enc: 0xe1a00005, asm: 'mov r0, r5' },
+  { enc: 0xe3a07006, asm: 'mov r7, #6' },
+  { enc: 0xef000000, asm: 'svc #0' },
+  { enc: 0xeb000002, asm: 'bl next', to: 'next' },
+  { enc: 0xe25cc008, asm: 'subs r12, r12, #8' },
+  { enc: 0x1affffe9, asm: 'bne try', to: 'try' },
+  { enc: 0xeaffff7e, asm: 'b fail', to: 'fail' },
+  { label: 'next', enc: 0xe28aa008, asm: 'add r10, r10, #8' },
+  { enc: 0xe15a0008, asm: 'cmp r10, r8' },
+  { enc: 0x23a0a000, asm: 'movhs r10, #0' },
+  { enc: 0xe12fff1e, asm: 'bx lr' },
+  { label: 'number', enc: 0xe3a02000, asm: 'mov r2, #0' },
+  { enc: 0xe3a0600a, asm: 'mov r6, #10' },
+  { enc: 0xe5d13000, asm: 'ldrb r3, [r1]' },
+  { enc: 0xe3530000, asm: 'cmp r3, #0' },
+  { enc: 0x0a00000d, asm: 'beq badargs', to: 'badargs' },
+  { label: 'ndigit', enc: 0xe4d13001, asm: 'ldrb r3, [r1], #1' },
+  { enc: 0xe3530000, asm: 'cmp r3, #0' },
+  { enc: 0x012fff1e, asm: 'bxeq lr' },
+  { enc: 0xe2433030, asm: 'sub r3, r3, #48' },
+  { enc: 0xe3530009, asm: 'cmp r3, #9' },
+  { enc: 0x8a000007, asm: 'bhi badargs', to: 'badargs' },
+  { enc: 0xe0223296, asm: 'mla r2, r6, r2, r3' },
+  { enc: 0xeafffff7, asm: 'b ndigit', to: 'ndigit' },
+  { label: 'head', enc: 0xe3520801, asm: 'cmp r2, #65536' },
+  { enc: 0x2a000003, asm: 'bhs badargs', to: 'badargs' },
+  { enc: 0xe6bf2fb2, asm: 'rev16 r2, r2' },
+  { enc: 0xe1a02802, asm: 'lsl r2, r2, #16' },
+  { enc: 0xe3822002, asm: 'orr r2, r2, #2' },
+  { enc: 0xe12fff1e, asm: 'bx lr' },
+  { label: 'badargs', enc: 0xe3a00002, asm: 'mov r0, #2' },
+  { enc: 0xeafffef9, asm: 'b sysexit', to: 'sysexit' },
+
 ];
 
 function bytesOf(i: Insn): number[] {
@@ -458,6 +894,7 @@ function branchTarget(arch: PauseArch, i: Insn, off: number): number {
   }
   if ((w >>> 26) === 0b000101 || (w >>> 26) === 0b100101) return off + sext(w & 0x3ffffff, 26) * 4; // B, BL
   if ((w >>> 24) === 0x54 || ((w >>> 24) & 0x7e) === 0x34) return off + sext((w >>> 5) & 0x7ffff, 19) * 4; // B.cond, CBZ/CBNZ
+  if (((w >>> 24) & 0x7e) === 0x36) return off + sext((w >>> 5) & 0x3fff, 14) * 4; // TBZ/TBNZ
   throw new Error(`${i.asm}: unknown branch`);
 }
 
@@ -486,12 +923,18 @@ function syscalls(arch: PauseArch, prog: Insn[]): number[] {
 }
 
 const cases: Array<{ arch: PauseArch; prog: Insn[]; machine: number; elf64: boolean; flags: number; base: number; sys: number[] }> = [
-  // rename, unlink, exit, pause; relay: socket, connect, write, poll, read, read, shutdown, write
-  { arch: 'amd64', prog: AMD64, machine: 62, elf64: true, flags: 0, base: 0x400000, sys: [82, 87, 60, 34, 41, 42, 1, 7, 0, 0, 48, 1] },
-  // renameat, unlinkat, exit, ppoll; relay: socket, connect, write, ppoll, read, read, shutdown, write
-  { arch: 'arm64', prog: ARM64, machine: 183, elf64: true, flags: 0, base: 0x400000, sys: [38, 35, 93, 73, 198, 203, 64, 73, 63, 63, 210, 64] },
-  // rename, unlink, exit, pause (EABI); relay: socket, connect, write, poll, read, read, shutdown, write
-  { arch: 'arm', prog: ARM, machine: 40, elf64: false, flags: 0x05000200, base: 0x10000, sys: [38, 10, 1, 29, 281, 283, 4, 168, 3, 3, 293, 4] },
+  // rename, unlink, exit, pause; relay: socket, connect, write, poll, read, read, shutdown, write;
+  // listen: rt_sigaction, socket, setsockopt, bind, listen, accept, fork, close (parent), close
+  // (child), dup2, dup2, socket, connect, close (failed connect)
+  { arch: 'amd64', prog: AMD64, machine: 62, elf64: true, flags: 0, base: 0x400000, sys: [82, 87, 60, 34, 41, 42, 1, 7, 0, 0, 48, 1, 13, 41, 54, 49, 50, 43, 57, 3, 3, 33, 33, 41, 42, 3] },
+  // renameat, unlinkat, exit, ppoll; relay: socket, connect, write, ppoll, read, read, shutdown,
+  // write; listen: rt_sigaction, socket, setsockopt, bind, listen, accept4, clone, close, close,
+  // dup3, dup3, socket, connect, close
+  { arch: 'arm64', prog: ARM64, machine: 183, elf64: true, flags: 0, base: 0x400000, sys: [38, 35, 93, 73, 198, 203, 64, 73, 63, 63, 210, 64, 134, 198, 208, 200, 201, 242, 220, 57, 57, 24, 24, 198, 203, 57] },
+  // rename, unlink, exit, pause (EABI); relay: socket, connect, write, poll, read, read, shutdown,
+  // write; listen: rt_sigaction, socket, setsockopt, bind, listen, accept, fork, close, close, dup2,
+  // dup2, socket, connect, close
+  { arch: 'arm', prog: ARM, machine: 40, elf64: false, flags: 0x05000200, base: 0x10000, sys: [38, 10, 1, 29, 281, 283, 4, 168, 3, 3, 293, 4, 174, 281, 294, 282, 284, 285, 2, 6, 6, 63, 63, 281, 283, 6] },
 ];
 
 for (const c of cases) {
@@ -547,7 +990,7 @@ for (const c of cases) {
     assert.equal(r.entry, c.base + codeOff);
     assert.equal(elf.subarray(codeOff).toString('hex'), pauseCode(c.arch).toString('hex'));
     assert.equal(r.entry % 4, 0);
-    assert.ok(elf.length < 1024, `${elf.length} bytes`);
+    assert.ok(elf.length < 1400, `${elf.length} bytes`);
   });
 }
 
@@ -631,3 +1074,159 @@ for (const r of runners) {
     }
   });
 }
+
+/** A port nobody listens on (connect refused), taken from the kernel and given back. */
+async function deadPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((ok) => s.close(ok));
+  return port;
+}
+
+/** A backend that says its name, then echoes until the client half-closes, then half-closes. */
+async function backend(name: string): Promise<{ port: number; close: () => void }> {
+  const srv = createServer((s) => { s.write(name); s.pipe(s); });
+  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
+  return { port: (srv.address() as AddressInfo).port, close: () => srv.close() };
+}
+
+/**
+ * One connection: send `data`, half-close, read everything until the peer's EOF. `resetIsEnd`:
+ * a peer that closes with our bytes unread resets the connection instead.
+ */
+function exchange(port: number, data: Buffer, resetIsEnd = false): Promise<Buffer> {
+  return new Promise((ok, fail) => {
+    const s = connect(port, '127.0.0.1');
+    const got: Buffer[] = [];
+    let connected = false;
+    s.on('connect', () => (connected = true));
+    s.on('data', (b: Buffer) => got.push(b));
+    s.on('end', () => ok(Buffer.concat(got)));
+    s.on('error', (e: NodeJS.ErrnoException) => (resetIsEnd && connected && e.code === 'ECONNRESET' ? ok(Buffer.concat(got)) : fail(e)));
+    s.end(data);
+  });
+}
+
+async function waitFor<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      const v = await f();
+      if (v !== undefined) return v;
+    } catch { /* not yet */ }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+}
+
+/** Children of `pid` that still exist (zombies included): reaped ones are gone from /proc. */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'latin1');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(d));
+    } catch { /* exited meanwhile */ }
+  }
+  return out;
+}
+
+const ip = (dotted: string) => dotted.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+
+for (const r of runners) {
+  const why = r.why ?? (r.runner.length && spawnSync(r.runner[0], ['--version']).error ? `${r.runner[0]} is not installed (apt-get install qemu-user)` : undefined);
+  test(`${r.arch}: /pause l balances round-robin, skips a refused backend, reaps its children, and checks its arguments`, { skip: why }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'k2d-pause-'));
+    const a = await backend('A'), b = await backend('B');
+    const started: ChildProcess[] = [];
+    const run = (argv: string[]) => spawnSync(r.runner[0] ?? bin, [...r.runner.slice(1), ...(r.runner.length ? [bin] : []), ...argv], { timeout: 30_000 }).status;
+    const start = async (argv: string[]) => {
+      const p = spawn(r.runner[0] ?? bin, [...r.runner.slice(1), ...(r.runner.length ? [bin] : []), 'l', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+      started.push(p);
+      const err: Buffer[] = [];
+      p.stdout.on('data', (x: Buffer) => err.push(x));
+      p.stderr.on('data', (x: Buffer) => err.push(x));
+      // Listening once a connection gets through (qemu takes a moment to start).
+      await waitFor(`pause l ${argv.join(' ')} to listen`, async () => {
+        assert.equal(p.exitCode, null, `exited ${p.exitCode}`);
+        return (await exchange(Number(argv[0]), Buffer.from('warm-up'))).length ? true : undefined;
+      });
+      return { p, output: () => Buffer.concat(err) };
+    };
+    const bin = join(dir, 'pause');
+    try {
+      writeFileSync(bin, pauseElf(r.arch), { mode: 0o755 });
+      const lo = '127.0.0.1';
+
+      // Two live backends: the warm-up took A, so these go B, A, B, A. One of them is larger than
+      // the relay's 16 KiB buffer, to see partial reads and writes through the forked child.
+      const port1 = await deadPort();
+      const lb1 = await start([String(port1), String(ip(lo)), String(a.port), String(ip(lo)), String(b.port)]);
+      const big = Buffer.alloc(200_000);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 13 + (i >> 8)) & 0xff;
+      const answers: string[] = [];
+      for (const data of [Buffer.from('one'), big, Buffer.from('three'), Buffer.from('')]) {
+        const got = await exchange(port1, data);
+        answers.push(got.subarray(0, 1).toString());
+        assert.ok(got.subarray(1).equals(data), `echo through the relay (${data.length} bytes)`);
+      }
+      assert.deepEqual(answers, ['B', 'A', 'B', 'A']);
+
+      // A refused backend is skipped for the next one in order: [A, dead, B] answers (warm-up A),
+      // then dead -> B, B, A.
+      const port2 = await deadPort();
+      const lb2 = await start([String(port2), String(ip(lo)), String(a.port), String(ip(lo)), String(await deadPort()), String(ip(lo)), String(b.port)]);
+      const order: string[] = [];
+      for (let k = 0; k < 3; k++) order.push((await exchange(port2, Buffer.from('x'))).subarray(0, 1).toString());
+      assert.deepEqual(order, ['B', 'B', 'A']);
+
+      // Every backend refused: the child exits and the client sees the connection closed, empty.
+      const port3 = await deadPort();
+      const lb3 = spawn(r.runner[0] ?? bin, [...r.runner.slice(1), ...(r.runner.length ? [bin] : []), 'l', String(port3), String(ip(lo)), String(await deadPort())], { stdio: 'ignore' });
+      started.push(lb3);
+      const empty = await waitFor('a connection to the all-dead balancer', async () => {
+        assert.equal(lb3.exitCode, null);
+        return exchange(port3, Buffer.from('x'), true);
+      });
+      assert.equal(empty.length, 0);
+      assert.equal(lb3.exitCode, null, 'the listener lives on');
+
+      // SIGCHLD is ignored, so the kernel reaps the relays: no zombies pile up under the listener.
+      for (const lb of [lb1.p, lb2.p, lb3]) await waitFor(`children of ${lb.pid} reaped`, () => (childrenOf(lb.pid!).length === 0 ? true : undefined));
+      // stderr is the container log: the relay's "connected" byte must not show up there.
+      assert.equal(lb1.output().length, 0);
+      assert.equal(lb2.output().length, 0);
+
+      assert.equal(run(['l', String(a.port), String(ip(lo)), String(b.port)]), 98, 'EADDRINUSE');
+      assert.equal(run(['l', String(port1), String(ip(lo)), String(b.port)]), 98, 'EADDRINUSE: the running balancer');
+      assert.equal(run(['l', String(await deadPort())]), 2, 'no backend');
+      assert.equal(run(['l', String(await deadPort()), String(ip(lo))]), 2, 'address without port');
+      assert.equal(run(['l', String(await deadPort()), String(ip(lo)), String(b.port), String(ip(lo))]), 2, 'odd backend list');
+      assert.equal(run(['l', '80x', String(ip(lo)), String(b.port)]), 2, 'unparseable listen port');
+      assert.equal(run(['l', '', String(ip(lo)), String(b.port)]), 2, 'empty listen port');
+      assert.equal(run(['l', '65536', String(ip(lo)), String(b.port)]), 2, 'listen port out of range');
+      assert.equal(run(['l', String(await deadPort()), '127.0.0.1', String(b.port)]), 2, 'a dotted address is not a number');
+      assert.equal(run(['l', String(await deadPort()), String(ip(lo)), '-1']), 2, 'negative port');
+    } finally {
+      for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+      await Promise.all(started.map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((ok) => p.on('close', ok)) : undefined)));
+      a.close();
+      b.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('listenArgs writes each IPv4 address as one decimal number in host order', () => {
+  assert.deepEqual(listenArgs(80, [{ ip: '10.0.0.5', port: 8080 }, { ip: '127.0.0.1', port: 9000 }]), ['l', '80', '167772165', '8080', '2130706433', '9000']);
+  assert.deepEqual(listenArgs(443, [{ ip: '255.255.255.255', port: 1 }, { ip: '0.0.0.0', port: 65535 }]), ['l', '443', '4294967295', '1', '0', '65535']);
+  assert.deepEqual(listenArgs(80, []), ['l', '80']);
+  for (const bad of ['::1', '10.0.0', '10.0.0.256', 'db.default', '1.2.3.4.5', ' 10.0.0.1', '010.0.0.1']) {
+    assert.throws(() => listenArgs(80, [{ ip: bad, port: 80 }]), /IPv4/, bad);
+  }
+  assert.throws(() => listenArgs(0, [{ ip: '10.0.0.1', port: 80 }]), /port/);
+  assert.throws(() => listenArgs(80, [{ ip: '10.0.0.1', port: 70000 }]), /port/);
+  assert.throws(() => listenArgs(80, [{ ip: '10.0.0.1', port: 1.5 }]), /port/);
+});

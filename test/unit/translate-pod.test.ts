@@ -248,7 +248,7 @@ test('envFrom: prefix, sorted keys, invalid names skipped with a warning, env ov
   assert.deepEqual(plan.errors, []);
 });
 
-test('service links: the Docker-style variables of the namespace\'s Services', () => {
+test('service links: the Docker-style variables of the namespace\'s Services, with DNS names for hosts (clusterIPs do not route)', () => {
   const svc = (name: string, ns: string, clusterIP: string, ports: unknown[]): KObject => ({ metadata: { name, namespace: ns }, spec: { clusterIP, ports } });
   const services: Record<string, KObject[]> = {
     default: [svc('kubernetes', 'default', '10.96.0.1', [{ name: 'https', port: 443, protocol: 'TCP' }]), svc('other', 'default', '10.96.0.9', [{ port: 1 }])],
@@ -263,17 +263,17 @@ test('service links: the Docker-style variables of the namespace\'s Services', (
     env({ services: (ns) => services[ns] ?? [] }));
   const e = envOf(main(plan));
   assert.equal(e.WEB_SERVICE_HOST, 'mine');
-  assert.equal(e.URL, 'http://10.96.0.10:6379');
+  assert.equal(e.URL, 'http://redis-primary.shop.svc.cluster.local:6379');
   assert.deepEqual(Object.fromEntries(Object.entries(e).filter(([k]) => k.startsWith('WEB_') || k.startsWith('KUBERNETES_') || k.startsWith('_1ST'))), {
     WEB_SERVICE_HOST: 'mine', WEB_SERVICE_PORT: '80', WEB_SERVICE_PORT_HTTP: '80', WEB_SERVICE_PORT_DNS_UDP: '53',
-    WEB_PORT: 'tcp://10.96.0.11:80',
-    WEB_PORT_80_TCP: 'tcp://10.96.0.11:80', WEB_PORT_80_TCP_PROTO: 'tcp', WEB_PORT_80_TCP_PORT: '80', WEB_PORT_80_TCP_ADDR: '10.96.0.11',
-    WEB_PORT_53_UDP: 'udp://10.96.0.11:53', WEB_PORT_53_UDP_PROTO: 'udp', WEB_PORT_53_UDP_PORT: '53', WEB_PORT_53_UDP_ADDR: '10.96.0.11',
+    WEB_PORT: 'tcp://web.shop.svc.cluster.local:80',
+    WEB_PORT_80_TCP: 'tcp://web.shop.svc.cluster.local:80', WEB_PORT_80_TCP_PROTO: 'tcp', WEB_PORT_80_TCP_PORT: '80', WEB_PORT_80_TCP_ADDR: 'web.shop.svc.cluster.local',
+    WEB_PORT_53_UDP: 'udp://web.shop.svc.cluster.local:53', WEB_PORT_53_UDP_PROTO: 'udp', WEB_PORT_53_UDP_PORT: '53', WEB_PORT_53_UDP_ADDR: 'web.shop.svc.cluster.local',
     KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', KUBERNETES_SERVICE_PORT_HTTPS: '443',
     KUBERNETES_PORT: 'tcp://10.96.0.1:443', KUBERNETES_PORT_443_TCP: 'tcp://10.96.0.1:443', KUBERNETES_PORT_443_TCP_PROTO: 'tcp',
     KUBERNETES_PORT_443_TCP_PORT: '443', KUBERNETES_PORT_443_TCP_ADDR: '10.96.0.1',
-    _1ST_SERVICE_HOST: 'fd00::7', _1ST_SERVICE_PORT: '8080', _1ST_PORT: 'tcp://[fd00::7]:8080',
-    _1ST_PORT_8080_TCP: 'tcp://[fd00::7]:8080', _1ST_PORT_8080_TCP_PROTO: 'tcp', _1ST_PORT_8080_TCP_PORT: '8080', _1ST_PORT_8080_TCP_ADDR: 'fd00::7',
+    _1ST_SERVICE_HOST: '1st.shop.svc.cluster.local', _1ST_SERVICE_PORT: '8080', _1ST_PORT: 'tcp://1st.shop.svc.cluster.local:8080',
+    _1ST_PORT_8080_TCP: 'tcp://1st.shop.svc.cluster.local:8080', _1ST_PORT_8080_TCP_PROTO: 'tcp', _1ST_PORT_8080_TCP_PORT: '8080', _1ST_PORT_8080_TCP_ADDR: '1st.shop.svc.cluster.local',
   });
   assert.ok(!('HEADLESS_SERVICE_HOST' in e));
   assert.ok(!('OTHER_SERVICE_HOST' in e), 'other namespaces stay hidden');
