@@ -26,6 +26,7 @@ import { SchemaNav } from './machinery/schema.ts';
 import { updateManagedFields } from './machinery/patch/index.ts';
 import { setupStorage } from './api/storage.ts';
 import { setupWorkloads } from './api/workloads.ts';
+import { setupAutoscaling } from './api/autoscaling.ts';
 import { setupBatch } from './api/batch.ts';
 import { setupSets } from './api/sets.ts';
 import { setupServices } from './api/services.ts';
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
     }
   }
   await setupStorage(registry, engine, cfg);
+  setupAutoscaling(registry);
   const workloads = setupWorkloads(registry);
   const batch = setupBatch(registry);
   const sets = setupSets(registry);

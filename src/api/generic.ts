@@ -77,7 +77,7 @@ function fieldValidation(query: Query): 'Strict' | 'Warn' | 'Ignore' {
   throw badRequest(`fieldValidation: Invalid value: "${v}": fieldValidation must be one of "Ignore", "Warn", or "Strict"`);
 }
 
-function fieldManager(r: ApiRequest, required = false): string | undefined {
+export function fieldManager(r: ApiRequest, required = false): string | undefined {
   const fm = q1(r.query, 'fieldManager');
   if (fm !== undefined) {
     if (fm.length > 128) throw invalid('PatchOptions', 'meta.k8s.io', '', [{ reason: 'FieldValueTooLong', field: 'fieldManager', message: `Too long: may not be more than 128 bytes` }]);

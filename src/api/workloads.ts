@@ -5,11 +5,11 @@ import type { Registry } from '../machinery/registry.ts';
 import type { Strategy } from '../machinery/strategy.ts';
 import type { KObject } from '../machinery/types.ts';
 import { clone, deepEqual } from '../machinery/util.ts';
-import { applyJsonPatch, applyMergePatch } from '../machinery/patch/index.ts';
+import { applyJsonPatch, applyMergePatch, applyServerSide } from '../machinery/patch/index.ts';
 import { decodeObject, mediaType, parseJsonText, parseYamlText, readBody } from '../server/body.ts';
 import { send } from '../server/respond.ts';
 import { defaultPodSpec } from './pods.ts';
-import type { ApiContext, ApiRequest } from './generic.ts';
+import { fieldManager, qBool, type ApiContext, type ApiRequest } from './generic.ts';
 import { startWorkloads, type WorkloadController } from '../runtime/deployments.ts';
 
 type Obj = Record<string, any>;
@@ -220,13 +220,52 @@ export async function patchScale(ctx: ApiContext, r: ApiRequest): Promise<void> 
     // Scale has no lists, so a strategic merge is a plain merge.
     next = applyMergePatch(clone(scale), parseJsonText(text));
   } else if (ct === 'application/apply-patch+yaml' || ct === 'application/apply-patch+json') {
-    next = applyMergePatch(clone(scale), await parseYamlText(text));
+    await applyScale(ctx, r, live, await parseYamlText(text));
+    return;
   } else {
     throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json');
   }
   const n = next as Obj;
   // The patch may not carry a resourceVersion; the one toScale put there is the live one.
   await writeScale(ctx, r, live, n);
+}
+
+/**
+ * Server-side apply of an autoscaling/v1 Scale: as the apiserver's scale handler, the Scale's
+ * spec.replicas is the parent's spec.replicas, owned (and conflicting) in the parent's
+ * managedFields under the manager's `scale` subresource entry.
+ */
+async function applyScale(ctx: ApiContext, r: ApiRequest, live: KObject, body: unknown): Promise<void> {
+  const manager = fieldManager(r, true)!;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('error decoding YAML: the apply configuration is not an object');
+  const applied = body as Obj;
+  if (applied.apiVersion !== 'autoscaling/v1') {
+    throw badRequest(`Incorrect version specified in apply patch. Specified patch version: ${applied.apiVersion ?? ''}, expected: autoscaling/v1`);
+  }
+  if (applied.kind !== 'Scale') throw badRequest(`invalid object type: autoscaling/v1, Kind=${applied.kind ?? ''}`);
+  if (applied.metadata?.managedFields != null) throw badRequest('metadata.managedFields must be nil');
+  if (applied.metadata?.name !== undefined && applied.metadata.name !== r.name) {
+    throw badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${r.name})`);
+  }
+  const replicas = applied.spec?.replicas;
+  if (replicas !== undefined && replicas !== null && (!Number.isInteger(replicas) || replicas < 0)) {
+    throw invalid('Scale', 'autoscaling', r.name!, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
+  }
+  const rv = applied.metadata?.resourceVersion;
+  if (rv && rv !== live.metadata.resourceVersion) {
+    throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${r.kind.plural}.${r.kind.group} "${r.name}": the object has been modified; please apply your changes to the latest version and try again`, { name: r.name, group: r.kind.group, kind: r.kind.plural });
+  }
+  // The same intent in the parent's terms; only spec.replicas counts for the scale subresource.
+  const apiVersion = `${r.kind.group}/${r.kind.version}`;
+  const parent: Obj = { apiVersion, kind: r.kind.kind, metadata: { name: r.name } };
+  if (replicas !== undefined && replicas !== null) parent.spec = { replicas };
+  const { object: next } = applyServerSide({
+    live: clone(live), applied: parent, manager, force: qBool(r.query, 'force'), node: ctx.schema.root(r.kind.definition),
+    apiVersion, now: new Date(), subresource: 'scale',
+  });
+  const dryRun = [r.query.dryRun].flat().includes('All');
+  const { object } = await ctx.registry.update(r.kind, r.namespace, r.name!, next, { dryRun, subresource: 'scale', skipRvCheck: true });
+  send(r.res, 200, toScale(object), r.wanted);
 }
 
 /**

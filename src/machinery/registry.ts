@@ -37,6 +37,12 @@ export interface Hooks {
 }
 
 export const resourceKey = (k: { plural: string; group: string }) => (k.group ? `${k.plural}.${k.group}` : k.plural);
+/**
+ * The registry's key of a resource served in a further version (autoscaling/v1
+ * HorizontalPodAutoscaler beside v2): `<plural>.<version>.<group>`. Its strategy gives it a view
+ * over the preferred version's storage.
+ */
+export const versionedResourceKey = (k: { plural: string; group: string; version: string }) => `${k.plural}.${k.version}.${k.group}`;
 const objKey = (ns: string | undefined, name: string) => `${ns ?? ''}/${name}`;
 const apiVersionOf = (k: KindInfo) => (k.group ? `${k.group}/${k.version}` : k.version);
 
@@ -73,7 +79,8 @@ export class Registry {
   readonly hub: WatchHub;
 
   constructor(kinds: KindInfo[], private store: ObjectStore | undefined, initial: { objects: Array<{ key: string; obj: KObject }>; resourceVersion: number }, public hooks: Hooks = {}) {
-    for (const k of kinds) this.kinds.set(resourceKey(k), k);
+    // The first listed version of a resource is its preferred one and has the plain key.
+    for (const k of kinds) this.kinds.set(this.kinds.has(resourceKey(k)) ? versionedResourceKey(k) : resourceKey(k), k);
     this.rv = initial.resourceVersion;
     for (const { key, obj } of initial.objects) {
       const slash = key.indexOf('/');
@@ -90,7 +97,14 @@ export class Registry {
   }
 
   strategyOf(kind: KindInfo): Strategy {
-    return this.strategies.get(resourceKey(kind)) ?? {};
+    return this.strategies.get(this.keyOf(kind)) ?? {};
+  }
+
+  /** The key of a kind in `kinds` (and of its strategy). */
+  keyOf(kind: KindInfo): string {
+    const plain = resourceKey(kind);
+    const k = this.kinds.get(plain);
+    return !k || k.version === kind.version ? plain : versionedResourceKey(kind);
   }
 
   kind(resource: string): KindInfo {
@@ -111,7 +125,7 @@ export class Registry {
 
   /** Storage key for a kind: a view (events.k8s.io Event) shares another resource's storage. */
   private storageOf(kind: KindInfo): string {
-    return this.strategyOf(kind).view?.storage ?? resourceKey(kind);
+    return this.strategyOf(kind).view?.storage ?? this.keyOf(kind);
   }
 
   private ctx(kind: KindInfo, dryRun = false, now = new Date()): StrategyContext {
@@ -474,7 +488,7 @@ export class Registry {
     const out: Array<{ kind: KindInfo; obj: KObject }> = [];
     for (const kind of this.kinds.values()) {
       if (this.strategyOf(kind).view) continue;
-      for (const o of this.bucket(resourceKey(kind)).values()) {
+      for (const o of this.bucket(this.keyOf(kind)).values()) {
         if (o.metadata.ownerReferences?.some((r) => r.uid === uid)) out.push({ kind, obj: o });
       }
     }

@@ -7,9 +7,11 @@ import { ApiError } from '../machinery/errors.ts';
 import type { Registry } from '../machinery/registry.ts';
 import type { KindInfo, KObject } from '../machinery/types.ts';
 import { clone, deepEqual } from '../machinery/util.ts';
+import { labelSelectorMatcher, type LabelMatcher, type LabelSelector } from '../machinery/selectors.ts';
+import { ADOPTED } from './adopt.ts';
 import {
   deploymentStatus, planDeployment, planReplicaSet, podAvailableAt, progressCheckAt, replicaSetPods, replicaSetStatus,
-  isPodActive, REVISION, type PodsByRs,
+  isPodActive, REVISION, templatesEqualIgnoringHash, type PodsByRs,
 } from './rollout/index.ts';
 
 type Obj = Record<string, any>;
@@ -20,6 +22,15 @@ const suffix = () => Array.from({ length: 5 }, () => SAFE[randomInt(SAFE.length)
 /** The controller ownerReference, if any. */
 function controllerOf(o: KObject): { kind: string; name: string; uid: string } | undefined {
   return (o.metadata.ownerReferences ?? []).find((r) => r.controller) as { kind: string; name: string; uid: string } | undefined;
+}
+
+/** A selector's matcher; an invalid one (validation refuses those) matches nothing. */
+function matcherOf(sel: unknown): LabelMatcher {
+  try {
+    return labelSelectorMatcher(sel as LabelSelector | undefined);
+  } catch {
+    return () => false;
+  }
 }
 
 export class WorkloadController {
@@ -47,9 +58,18 @@ export class WorkloadController {
         onChange: (c) => {
           this.enqueue('r', c.object);
           this.enqueueOwner(c.object, 'Deployment', 'd');
+          if (c.old) this.enqueueOwner(c.old, 'Deployment', 'd');
+          if (c.type !== 'DELETED' && !controllerOf(c.object)) this.enqueueSelecting(this.deploy, c.object, 'd');
         },
       }),
-      hub.add({ resource: 'pods', onChange: (c) => this.enqueueOwner(c.object, 'ReplicaSet', 'r') }),
+      hub.add({
+        resource: 'pods',
+        onChange: (c) => {
+          this.enqueueOwner(c.object, 'ReplicaSet', 'r');
+          if (c.old) this.enqueueOwner(c.old, 'ReplicaSet', 'r');
+          if (c.type !== 'DELETED' && !controllerOf(c.object)) this.enqueueSelecting(this.rs, c.object, 'r');
+        },
+      }),
     );
     // After a restart: converge everything stored.
     for (const r of this.registry.all(this.rs)) this.enqueue('r', r);
@@ -75,6 +95,13 @@ export class WorkloadController {
   private enqueueOwner(o: KObject, kind: string, type: 'd' | 'r'): void {
     const ref = controllerOf(o);
     if (ref?.kind === kind) this.add(`${type}/${o.metadata.namespace}/${ref.name}`);
+  }
+
+  /** An orphan: wake the controllers whose selector takes it (they may adopt it). */
+  private enqueueSelecting(kind: KindInfo, o: KObject, type: 'd' | 'r'): void {
+    for (const owner of this.registry.all(kind, o.metadata.namespace)) {
+      if (matcherOf((owner.spec as Obj | undefined)?.selector)(o.metadata.labels)) this.enqueue(type, owner);
+    }
   }
 
   private add(key: string): void {
@@ -121,8 +148,42 @@ export class WorkloadController {
     return this.registry.all(this.pod, rs.metadata.namespace).filter((p) => controllerOf(p)?.uid === uid);
   }
 
+  /**
+   * ControllerRefManager.ClaimObject: orphans the owner's selector takes are adopted (a
+   * controller ownerReference is added), owned ones it no longer takes are released. Neither
+   * happens while the owner is being deleted; an object being deleted is not adopted.
+   */
+  private async claim(owner: KObject, ownerKind: 'Deployment' | 'ReplicaSet', kind: KindInfo, candidates: KObject[], adoptable: (o: KObject) => boolean): Promise<void> {
+    if (owner.metadata.deletionTimestamp) return;
+    const uid = owner.metadata.uid!;
+    const match = matcherOf((owner.spec as Obj | undefined)?.selector);
+    for (const o of candidates) {
+      const ref = controllerOf(o);
+      let refs: KObject['metadata']['ownerReferences'];
+      if (ref) {
+        if (ref.uid !== uid || match(o.metadata.labels)) continue;
+        refs = (o.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
+      } else {
+        if (o.metadata.deletionTimestamp || !adoptable(o) || !match(o.metadata.labels)) continue;
+        refs = [...(o.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid),
+          { apiVersion: 'apps/v1', kind: ownerKind, name: owner.metadata.name!, uid, controller: true, blockOwnerDeletion: true }];
+      }
+      const next = clone(o);
+      if (refs.length) next.metadata.ownerReferences = refs; else delete next.metadata.ownerReferences;
+      try {
+        await this.registry.update(kind, o.metadata.namespace, o.metadata.name!, next, { skipRvCheck: true });
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 404)) throw err;
+      }
+    }
+  }
+
   private async syncReplicaSet(ns: string, name: string): Promise<void> {
-    const rs = this.registry.peek(this.rs, ns, name);
+    let rs = this.registry.peek(this.rs, ns, name);
+    if (!rs) return;
+    // Upstream claims only active pods; a container started by hand is never taken over.
+    await this.claim(rs, 'ReplicaSet', this.pod, this.registry.all(this.pod, ns), (p) => isPodActive(p) && !p.metadata.annotations?.[ADOPTED]);
+    rs = this.registry.peek(this.rs, ns, name);
     if (!rs) return;
     const now = new Date();
     const plan = planReplicaSet(rs, this.podsOf(rs), now);
@@ -180,6 +241,9 @@ export class WorkloadController {
     if (!d) return;
     const now = new Date();
     const uid = d.metadata.uid;
+    await this.claim(d, 'Deployment', this.rs, this.registry.all(this.rs, ns), () => true);
+    d = this.registry.peek(this.deploy, ns, name);
+    if (!d || d.metadata.uid !== uid) return;
     const owned = () => this.registry.all(this.rs, ns).filter((r) => controllerOf(r)?.uid === uid);
     const rss = owned();
     const podsByRs: PodsByRs = {};
@@ -189,8 +253,17 @@ export class WorkloadController {
       if (a.type === 'createReplicaSet') {
         const existing = this.registry.peek(this.rs, ns, a.replicaSet.metadata.name!);
         if (existing) {
-          if (controllerOf(existing)?.uid !== uid) log('replicaset name taken', { level: 'warn', namespace: ns, name: a.replicaSet.metadata.name });
-          continue;
+          const ours = controllerOf(existing)?.uid === uid
+            && templatesEqualIgnoringHash((existing.spec as Obj | undefined)?.template, (d.spec as Obj | undefined)?.template);
+          if (ours) continue;
+          // The name is taken by a ReplicaSet that is not this template's: as upstream, count the
+          // collision; the next hash (and so the name) takes the count into account.
+          log('replicaset name taken', { level: 'warn', namespace: ns, name: a.replicaSet.metadata.name });
+          const status = { ...((d.status as Obj | undefined) ?? {}) };
+          status.collisionCount = Number(status.collisionCount ?? 0) + 1;
+          await this.registry.update(this.deploy, ns, name, { ...clone(d), status } as KObject, { subresource: 'status', skipRvCheck: true });
+          this.add(`d/${ns}/${name}`);
+          return;
         }
         await this.registry.create(this.rs, ns, a.replicaSet);
       } else if (a.type === 'deleteReplicaSet') {

@@ -218,3 +218,120 @@ test('kubectl create deployment; deleting a Deployment removes its ReplicaSets, 
   }
   await waitFor(async () => (await docker(['ps', '-a', '--filter', `label=io.kubernetes.pod.namespace=${ns}`, '-q'])).stdout.trim() === '', { timeoutMs: 60_000, what: 'containers gone' });
 });
+
+// ---- adoption, cascading deletion, autoscale, server-side apply of Scale ----------------------
+
+const rsOf = async (app: string) => (await json(['get', 'rs', '-l', `app=${app}`])).items as Array<Record<string, any>>;
+const uids = (items: Array<Record<string, any>>) => items.map((o) => o.metadata.uid).sort();
+
+test('delete --cascade=orphan keeps ReplicaSet and pods; re-applying adopts them, no pod replaced', async () => {
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: manifest('adopt', 2) });
+  await kubectlOk(s, ['rollout', 'status', 'deployment/adopt', '-n', ns, '--timeout=60s'], { timeoutMs: 70_000 });
+  const [rs] = await rsOf('adopt');
+  const pods = await waitFor(() => running('adopt', 2), { timeoutMs: 30_000, what: '2 adopt pods' });
+
+  await kubectlOk(s, ['delete', 'deployment', 'adopt', '-n', ns, '--cascade=orphan', '--timeout=30s'], { timeoutMs: 40_000 });
+  const orphan = await rsOf('adopt');
+  assert.equal(orphan.length, 1);
+  assert.equal(orphan[0].metadata.uid, rs.metadata.uid);
+  assert.equal(orphan[0].metadata.ownerReferences, undefined, 'the ReplicaSet lost its ownerReference');
+  assert.deepEqual(uids(await podsOf('adopt')), uids(pods), 'the pods keep running');
+
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: manifest('adopt', 2) });
+  const d = await json(['get', 'deployment', 'adopt']);
+  const adopted = await waitFor(async () => {
+    const rss = await rsOf('adopt');
+    return rss.length === 1 && rss[0].metadata.ownerReferences?.[0]?.uid === d.metadata.uid ? rss[0] : undefined;
+  }, { timeoutMs: 30_000, what: 'the ReplicaSet adopted' });
+  assert.equal(adopted.metadata.uid, rs.metadata.uid);
+  assert.equal(adopted.metadata.labels['pod-template-hash'], rs.metadata.labels['pod-template-hash']);
+  assert.deepEqual(adopted.metadata.ownerReferences, [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'adopt', uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+  await kubectlOk(s, ['rollout', 'status', 'deployment/adopt', '-n', ns, '--timeout=30s'], { timeoutMs: 40_000 });
+  assert.deepEqual(uids(await podsOf('adopt')), uids(pods), 'no pod replaced');
+
+  // The ReplicaSet alone, orphaning its pods: the Deployment makes it again and it adopts them.
+  await kubectlOk(s, ['delete', 'rs', rs.metadata.name, '-n', ns, '--cascade=orphan', '--timeout=30s'], { timeoutMs: 40_000 });
+  const again = await waitFor(async () => {
+    const rss = await rsOf('adopt');
+    return rss.length === 1 && rss[0].metadata.uid !== rs.metadata.uid ? rss[0] : undefined;
+  }, { timeoutMs: 30_000, what: 'a new ReplicaSet' });
+  assert.equal(again.metadata.name, rs.metadata.name);
+  const back = await waitFor(async () => {
+    const ps = await podsOf('adopt');
+    return ps.length === 2 && ps.every((p) => p.metadata.ownerReferences?.[0]?.uid === again.metadata.uid) ? ps : undefined;
+  }, { timeoutMs: 30_000, what: 'pods adopted by the new ReplicaSet' });
+  assert.deepEqual(uids(back), uids(pods), 'the same pods, adopted');
+  await waitFor(async () => (await json(['get', 'rs', again.metadata.name])).status?.readyReplicas === 2, { what: 'ReplicaSet counts its adopted pods' });
+});
+
+test('kubectl autoscale (1.35 posts autoscaling/v2, 1.31 autoscaling/v1): the HPA is stored and shown, and inert', async () => {
+  await kubectlOk(s, ['autoscale', 'deployment', 'adopt', '-n', ns, '--min=3', '--max=5', '--cpu-percent=80']);
+  await kubectlOk(s, ['autoscale', 'deployment', 'adopt', '-n', ns, '--name=adopt-v1', '--max=4'], { version: '1.31' });
+  const table = await kubectlOk(s, ['get', 'hpa', '-n', ns]);
+  assert.match(table.stdout, /^adopt\s+Deployment\/adopt\s+cpu: <unknown>\/80%\s+3\s+5\s+/m);
+  assert.match(table.stdout, /^adopt-v1\s+Deployment\/adopt\s+cpu: <unknown>\/80%\s+1\s+4\s+/m);
+  const old = await kubectlOk(s, ['get', 'hpa', '-n', ns], { version: '1.31' });
+  assert.match(old.stdout, /^adopt-v1\s+Deployment\/adopt\s+/m);
+  // v2 defaults (minReplicas 1, 80% CPU) on the object 1.31 posted without them.
+  const v2 = await json(['get', 'hpa', 'adopt-v1']);
+  assert.equal(v2.apiVersion, 'autoscaling/v2');
+  assert.equal(v2.spec.minReplicas, 1);
+  assert.deepEqual(v2.spec.metrics, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }]);
+  const v1 = await request(s, 'GET', `/apis/autoscaling/v1/namespaces/${ns}/horizontalpodautoscalers/adopt`);
+  assert.equal(v1.status, 200);
+  assert.equal(v1.body.apiVersion, 'autoscaling/v1');
+  assert.equal(v1.body.spec.targetCPUUtilizationPercentage, 80);
+  assert.equal(v1.body.spec.minReplicas, 3);
+  assert.equal(v1.body.spec.metrics, undefined);
+  const bad = await kubectl(s, ['create', '-n', ns, '-f', '-'], { input: 'apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: { name: bad }\nspec: { scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: adopt }, minReplicas: 3, maxReplicas: 2 }\n' });
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /spec\.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`/);
+  // Inert: nothing scales the Deployment up to minReplicas 3.
+  await new Promise((ok) => setTimeout(ok, 1500));
+  assert.equal((await json(['get', 'deployment', 'adopt'])).spec.replicas, 2);
+  assert.equal((await podsOf('adopt')).length, 2);
+  await kubectlOk(s, ['delete', 'hpa', 'adopt', 'adopt-v1', '-n', ns]);
+});
+
+test('server-side apply of an autoscaling/v1 Scale owns spec.replicas and conflicts as upstream', async () => {
+  const path = `/apis/apps/v1/namespaces/${ns}/deployments/adopt/scale`;
+  const apply = (body: string, query = 'fieldManager=scaler') => request(s, 'PATCH', `${path}?${query}`, { body, contentType: 'application/apply-patch+yaml' });
+  const scale = (n: number) => `apiVersion: autoscaling/v1\nkind: Scale\nmetadata: { name: adopt }\nspec: { replicas: ${n} }\n`;
+  // kubectl's client-side apply manager owns spec.replicas: a conflict unless forced.
+  const c = await apply(scale(1));
+  assert.equal(c.status, 409, c.text);
+  assert.match(c.body.message, /Apply failed with 1 conflict: conflict with "kubectl-client-side-apply".*\.spec\.replicas/);
+  const ok = await apply(scale(1), 'fieldManager=scaler&force=true');
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(ok.body.kind, 'Scale');
+  assert.equal(ok.body.spec.replicas, 1);
+  const d = await json(['get', 'deployment', 'adopt', '--show-managed-fields']);
+  assert.equal(d.spec.replicas, 1);
+  const entry = d.metadata.managedFields.find((m: any) => m.manager === 'scaler');
+  assert.equal(entry.operation, 'Apply');
+  assert.equal(entry.subresource, 'scale');
+  assert.deepEqual(entry.fieldsV1, { 'f:spec': { 'f:replicas': {} } });
+  assert.ok(!d.metadata.managedFields.some((m: any) => m.manager !== 'scaler' && m.fieldsV1?.['f:spec']?.['f:replicas']), 'ownership moved');
+  await waitFor(async () => (await podsOf('adopt')).length === 1, { timeoutMs: 30_000, what: 'scaled down to 1 pod' });
+  // The Deployment's own version is not a Scale (upstream: the scale endpoint applies autoscaling/v1).
+  const wrong = await apply('apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: adopt }\nspec: { replicas: 2 }\n');
+  assert.equal(wrong.status, 400);
+  assert.match(wrong.body.message, /Incorrect version specified in apply patch. Specified patch version: apps\/v1, expected: autoscaling\/v1/);
+  const noManager = await apply(scale(2), 'force=true');
+  assert.equal(noManager.status, 400);
+  const back = await apply(scale(2));
+  assert.equal(back.status, 200, back.text);
+  await waitFor(() => running('adopt', 2), { timeoutMs: 30_000, what: '2 adopt pods again' });
+});
+
+test('delete --cascade=foreground: the Deployment waits, marked, until its ReplicaSets and pods are gone', async () => {
+  await kubectlOk(s, ['delete', 'deployment', 'adopt', '-n', ns, '--cascade=foreground', '--wait=false']);
+  const marked = (await request(s, 'GET', `/apis/apps/v1/namespaces/${ns}/deployments/adopt`)).body;
+  assert.ok(marked.metadata.deletionTimestamp);
+  assert.deepEqual(marked.metadata.finalizers, ['foregroundDeletion']);
+  // kubectl delete --cascade=foreground waits for the object itself, so it returns once all is gone.
+  await kubectlOk(s, ['delete', 'deployment', 'adopt', '-n', ns, '--cascade=foreground', '--ignore-not-found', '--timeout=60s'], { timeoutMs: 70_000 });
+  assert.equal((await kubectl(s, ['get', 'deployment', 'adopt', '-n', ns])).code, 1);
+  assert.equal((await rsOf('adopt')).length, 0);
+  assert.equal((await podsOf('adopt')).length, 0);
+});
