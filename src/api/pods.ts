@@ -25,6 +25,8 @@ function defaultContainer(c: Obj): void {
   c.terminationMessagePolicy ??= 'File';
   c.resources ??= {};
   for (const p of c.ports ?? []) p.protocol ??= 'TCP';
+  // SetDefaults_ObjectFieldSelector: a fieldRef's apiVersion is "v1" unless given.
+  for (const e of c.env ?? []) if (e?.valueFrom?.fieldRef) e.valueFrom.fieldRef.apiVersion ||= 'v1';
   for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) {
     if (!probe) continue;
     probe.timeoutSeconds ??= 1;
@@ -51,6 +53,10 @@ export function defaultPodSpec(spec: Obj, kind: 'pod' | 'template' = 'pod'): voi
   spec.securityContext ??= {};
   for (const c of spec.initContainers ?? []) defaultContainer(c);
   for (const c of spec.containers ?? []) defaultContainer(c);
+  for (const v of spec.volumes ?? []) {
+    const items = [...(v?.downwardAPI?.items ?? []), ...(v?.projected?.sources ?? []).flatMap((s: Obj) => s?.downwardAPI?.items ?? [])];
+    for (const it of items) if (it?.fieldRef) it.fieldRef.apiVersion ||= 'v1';
+  }
   if (kind === 'template') return;
   spec.enableServiceLinks ??= true;
   spec.serviceAccountName ??= spec.serviceAccount ?? 'default';

@@ -23,11 +23,13 @@
 //     strings (namespace, uid, imagePullPolicy, ...) whose "" means unset; keeping them would
 //     make every object carry a dozen empty strings and fail enum validation. The rare `*string`
 //     set to "" (a PVC's storageClassName) loses its "", which then reads as unset;
-//   - an optional bool or number: kept, false and 0 included. A `*int32`/`*bool` set to its zero
+//   - an optional bool or number: kept, false and 0 included: a `*int32`/`*bool` set to its zero
 //     (replicas: 0, automountServiceAccountToken: false, backoffLimit: 0) is a real value that
-//     must survive; a plain `bool`/`int32` (stdin, hostNetwork, paused, minReadySeconds,
-//     metadata.generation) comes out as an explicit zero that Go would omit, which decodes to
-//     the same Go object and changes no behaviour.
+//     must survive. The exception is PLAIN_OMITEMPTY below: the plain `bool`/`int32`/`int64`
+//     fields with `omitempty` (stdin, tty, hostNetwork, publishNotReadyAddresses, paused,
+//     minReadySeconds, a probe's timeoutSeconds, metadata.generation), whose zero the wire always
+//     carries and Go's JSON always drops; kept, they would be stored where a JSON body stores
+//     nothing, and a 0 would escape defaulting (timeoutSeconds 0 is not defaulted to 1).
 // Map values and list items are always kept (`data: {empty: ""}` is a real entry).
 import { readFileSync } from 'node:fs';
 import { generatedPath } from '../paths.ts';
@@ -171,6 +173,77 @@ function scalar(type: string, r: Reader, end: number): unknown {
     case 'int64': varint(r, end); return int64();
   }
   throw new Error(`protobuf descriptor uses an unsupported type ${type}`);
+}
+
+/**
+ * The plain (non-pointer) bool and integer fields with `json:",omitempty"` of the served
+ * packages, by message: `Message:jsonField,...`. Read from the Go structs of k8s.io/api and
+ * k8s.io/apimachinery (pkg/apis/meta/v1) types.go, which neither the .proto files nor the
+ * OpenAPI document describe. A zero in one of them is dropped, as Go's JSON drops it. Left out
+ * on purpose: autoscaling/v1 ScaleSpec.replicas, where a scale to 0 must reach the handler.
+ */
+const PLAIN_OMITEMPTY_BY_PACKAGE: Record<string, string> = {
+  'k8s.io.api.apps.v1':
+    'DaemonSetSpec:minReadySeconds ' +
+    'DaemonSetStatus:observedGeneration,updatedNumberScheduled,numberAvailable,numberUnavailable ' +
+    'DeploymentSpec:minReadySeconds,paused ' +
+    'DeploymentStatus:observedGeneration,replicas,updatedReplicas,readyReplicas,availableReplicas,unavailableReplicas ' +
+    'ReplicaSetSpec:minReadySeconds ' +
+    'ReplicaSetStatus:fullyLabeledReplicas,readyReplicas,availableReplicas,observedGeneration ' +
+    'StatefulSetSpec:minReadySeconds ' +
+    'StatefulSetStatus:observedGeneration,readyReplicas,currentReplicas,updatedReplicas',
+  'k8s.io.api.authentication.v1': 'TokenReviewStatus:authenticated',
+  'k8s.io.api.authorization.v1': 'SubjectAccessReviewStatus:denied',
+  'k8s.io.api.autoscaling.v2': 'HorizontalPodAutoscalerStatus:currentReplicas',
+  'k8s.io.api.batch.v1': 'JobStatus:active,succeeded,failed',
+  'k8s.io.api.core.v1':
+    'AWSElasticBlockStoreVolumeSource:partition,readOnly ' +
+    'AzureFilePersistentVolumeSource:readOnly AzureFileVolumeSource:readOnly ' +
+    'CSIPersistentVolumeSource:readOnly CephFSPersistentVolumeSource:readOnly ' +
+    'CephFSVolumeSource:readOnly CinderPersistentVolumeSource:readOnly ' +
+    'CinderVolumeSource:readOnly Container:stdin,stdinOnce,tty ContainerImage:sizeBytes ' +
+    'ContainerPort:hostPort ContainerStateTerminated:signal ' +
+    'EphemeralContainerCommon:stdin,stdinOnce,tty Event:count EventSeries:count ' +
+    'FCVolumeSource:readOnly FlexPersistentVolumeSource:readOnly FlexVolumeSource:readOnly ' +
+    'GCEPersistentDiskVolumeSource:partition,readOnly ' +
+    'GlusterfsPersistentVolumeSource:readOnly GlusterfsVolumeSource:readOnly ' +
+    'ISCSIPersistentVolumeSource:readOnly,chapAuthDiscovery,chapAuthSession ' +
+    'ISCSIVolumeSource:readOnly,chapAuthDiscovery,chapAuthSession NFSVolumeSource:readOnly ' +
+    'NodeSpec:unschedulable PersistentVolumeClaimVolumeSource:readOnly ' +
+    'PodAttachOptions:stdin,stdout,stderr,tty PodCondition:observedGeneration ' +
+    'PodExecOptions:stdin,stdout,stderr,tty ' +
+    'PodLogOptions:follow,previous,timestamps,insecureSkipTLSVerifyBackend ' +
+    'PodSpec:hostNetwork,hostPID,hostIPC PodStatus:observedGeneration ' +
+    'PortworxVolumeSource:readOnly ' +
+    'Probe:initialDelaySeconds,timeoutSeconds,periodSeconds,successThreshold,failureThreshold ' +
+    'QuobyteVolumeSource:readOnly RBDPersistentVolumeSource:readOnly RBDVolumeSource:readOnly ' +
+    'ReplicationControllerSpec:minReadySeconds ' +
+    'ReplicationControllerStatus:fullyLabeledReplicas,readyReplicas,availableReplicas,observedGeneration ' +
+    'ScaleIOPersistentVolumeSource:sslEnabled,readOnly ' +
+    'ScaleIOVolumeSource:sslEnabled,readOnly ServicePort:nodePort ' +
+    'ServiceSpec:healthCheckNodePort,publishNotReadyAddresses ' +
+    'StorageOSPersistentVolumeSource:readOnly StorageOSVolumeSource:readOnly ' +
+    'VolumeMount:readOnly VolumeMountStatus:readOnly',
+  'k8s.io.api.events.v1': 'Event:deprecatedCount',
+  'k8s.io.api.networking.v1': 'ServiceBackendPort:number',
+  'k8s.io.api.policy.v1': 'PodDisruptionBudgetStatus:observedGeneration',
+  'k8s.io.api.scheduling.v1': 'PriorityClass:globalDefault',
+  'k8s.io.apimachinery.pkg.apis.meta.v1':
+    'Condition:observedGeneration ListOptions:watch,allowWatchBookmarks,limit ' +
+    'ObjectMeta:generation Status:code StatusDetails:retryAfterSeconds',
+};
+let plainOmitempty: Set<string> | undefined;
+function isPlainOmitempty(message: string, json: string): boolean {
+  if (!plainOmitempty) {
+    plainOmitempty = new Set();
+    for (const [pkg, list] of Object.entries(PLAIN_OMITEMPTY_BY_PACKAGE)) {
+      for (const entry of list.split(' ')) {
+        const [msg, fields] = entry.split(':');
+        for (const f of fields.split(',')) plainOmitempty.add(`${pkg}.${msg}.${f}`);
+      }
+    }
+  }
+  return plainOmitempty.has(`${message}.${json}`);
 }
 
 const ZERO: Record<string, unknown> = { string: '', bytes: Buffer.alloc(0), bool: false, int32: 0, int64: 0 };
@@ -339,6 +412,7 @@ function objectJson(m: Message, v: Raw, out: Record<string, unknown>): Record<st
     } else {
       json = fieldJson(f, x);
       if (json === undefined || (json === '' && !f.required)) continue;
+      if ((json === false || json === 0) && !f.required && isPlainOmitempty(m.name, f.json)) continue;
     }
     out[f.json] = json;
   }

@@ -213,16 +213,31 @@ function cleanup(cj: KObject, jobs: KObject[], del: KObject[], events: CronEvent
   void events;
 }
 
+/** The timer the controller arms (tests pass a fake clock's). */
+export interface Timers {
+  set(fire: () => void, delayMs: number): unknown;
+  clear(handle: unknown): void;
+}
+
+const realTimers: Timers = {
+  set(fire, delayMs) {
+    const t = setTimeout(fire, delayMs);
+    t.unref();
+    return t;
+  },
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export class CronJobController {
   private cron: KindInfo;
   private job: KindInfo;
   private pending = new Set<string>();
   private running = false;
-  private timers = new Map<string, NodeJS.Timeout>();
+  private timers = new Map<string, unknown>();
   private unsubscribe: Array<() => void> = [];
   private stopped = false;
 
-  constructor(private registry: Registry, private now: () => Date = () => new Date()) {
+  constructor(private registry: Registry, private now: () => Date = () => new Date(), private clock: Timers = realTimers) {
     this.cron = registry.kind('cronjobs.batch');
     this.job = registry.kind('jobs.batch');
   }
@@ -245,7 +260,7 @@ export class CronJobController {
   stop(): void {
     this.stopped = true;
     for (const u of this.unsubscribe) u();
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) this.clock.clear(t);
     this.timers.clear();
   }
 
@@ -263,13 +278,12 @@ export class CronJobController {
   /** The one timer of a CronJob: re-armed on every sync. */
   private arm(key: string, when: Date | undefined): void {
     const cur = this.timers.get(key);
-    if (cur) clearTimeout(cur);
+    if (cur !== undefined) this.clock.clear(cur);
     this.timers.delete(key);
     if (!when) return;
     // setTimeout holds at most ~24.8 days; a later run re-arms on the way.
     const delay = Math.min(Math.max(0, when.getTime() - this.now().getTime()), 2 ** 31 - 1);
-    const t = setTimeout(() => { this.timers.delete(key); this.add(key); }, delay);
-    t.unref();
+    const t = this.clock.set(() => { this.timers.delete(key); this.add(key); }, delay);
     this.timers.set(key, t);
   }
 

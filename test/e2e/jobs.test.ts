@@ -196,3 +196,118 @@ test('a CronJob fires on schedule; create job --from=cronjob works; deleting the
     return true;
   }, { timeoutMs: 60_000, what: 'pods of the CronJob gone' });
 });
+
+test('restartPolicy OnFailure: the container restarts in the same pod, restarts count toward backoffLimit (BackoffLimitExceeded)', async () => {
+  const manifest = job('again', { command: 'echo attempt; exit 1', backoffLimit: 2 }).replace('restartPolicy: Never', 'restartPolicy: OnFailure');
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: manifest });
+  const seen = new Set<string>();
+  let maxRestarts = 0;
+  let failedAtOneRestart: boolean | undefined;
+  await waitFor(async () => {
+    for (const p of await podsOf('again')) {
+      seen.add(p.metadata.uid);
+      const n = Number(p.status?.containerStatuses?.[0]?.restartCount ?? 0);
+      if (n === 1 && failedAtOneRestart === undefined) failedAtOneRestart = !!conditions(await json(['get', 'job', 'again'])).Failed;
+      maxRestarts = Math.max(maxRestarts, n);
+    }
+    return !!conditions(await json(['get', 'job', 'again'])).Failed;
+  }, { timeoutMs: 90_000, intervalMs: 300, what: 'OnFailure job failed' });
+  const j = await json(['get', 'job', 'again']);
+  const c = conditions(j);
+  assert.equal(c.Failed.reason, 'BackoffLimitExceeded');
+  assert.equal(c.Failed.message, 'Job has reached the specified backoff limit');
+  assert.equal(c.FailureTarget.reason, 'BackoffLimitExceeded');
+  // One pod, restarted in place; the running pod counts as failed when the Job fails.
+  assert.equal(seen.size, 1, `pods created: ${seen.size}`);
+  assert.ok(maxRestarts >= 1, `restartCount seen: ${maxRestarts}`);
+  if (failedAtOneRestart !== undefined) assert.equal(failedAtOneRestart, false, 'one restart is below backoffLimit 2');
+  assert.equal(j.status.failed, 1);
+  assert.equal(j.status.active, undefined);
+  await waitFor(async () => (await podsOf('again')).length === 0, { timeoutMs: 60_000, what: 'the restarting pod deleted' });
+});
+
+test('suspend: a suspended Job makes no pods until patched to resume; suspending a running Job deletes its pods uncounted', async () => {
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: job('paused', { command: 'echo resumed', extra: '  suspend: true' }) });
+  const suspended = await waitFor(async () => { const j = await json(['get', 'job', 'paused']); return conditions(j).Suspended ? j : undefined; }, { timeoutMs: 30_000, what: 'Suspended condition' });
+  const sc = conditions(suspended).Suspended;
+  assert.deepEqual([sc.status, sc.reason, sc.message], ['True', 'JobSuspended', 'Job suspended']);
+  assert.equal(suspended.status.startTime, undefined);
+  assert.equal(suspended.status.active, undefined);
+  assert.equal((await podsOf('paused')).length, 0);
+  assert.match((await kubectlOk(s, ['get', 'jobs', 'paused', '-n', ns])).stdout, /^paused\s+Suspended\s+0\/1\s+/m);
+
+  await kubectlOk(s, ['patch', 'job', 'paused', '-n', ns, '--type=merge', '-p', '{"spec":{"suspend":false}}']);
+  await kubectlOk(s, ['wait', '--for=condition=complete', 'job/paused', '-n', ns, '--timeout=60s'], { timeoutMs: 70_000 });
+  const done = await json(['get', 'job', 'paused']);
+  const resumed = done.status.conditions.find((c: any) => c.type === 'Suspended');
+  assert.deepEqual([resumed.status, resumed.reason, resumed.message], ['False', 'JobResumed', 'Job resumed']);
+  assert.ok(done.status.startTime);
+  assert.match((await kubectlOk(s, ['logs', 'job/paused', '-n', ns])).stdout, /^resumed$/m);
+  const events = await kubectlOk(s, ['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=paused']);
+  assert.match(events.stdout, /Suspended\s+job\/paused\s+Job suspended/);
+  assert.match(events.stdout, /Resumed\s+job\/paused\s+Job resumed/);
+
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: job('halt', { command: 'sleep 3600' }) });
+  await waitFor(async () => (await json(['get', 'job', 'halt'])).status?.ready === 1, { timeoutMs: 60_000, what: 'halt running' });
+  await kubectlOk(s, ['patch', 'job', 'halt', '-n', ns, '--type=merge', '-p', '{"spec":{"suspend":true}}']);
+  await kubectlOk(s, ['wait', '--for=condition=suspended', 'job/halt', '-n', ns, '--timeout=60s'], { timeoutMs: 70_000 });
+  await waitFor(async () => (await podsOf('halt')).length === 0, { timeoutMs: 60_000, what: 'pods of the suspended job deleted' });
+  const halted = await waitFor(async () => { const j = await json(['get', 'job', 'halt']); return j.status.terminating === 0 ? j : undefined; }, { timeoutMs: 30_000, what: 'nothing terminating' });
+  assert.equal(halted.status.active, undefined);
+  assert.equal(halted.status.failed, undefined, 'pods deleted by suspension are not failures');
+  assert.equal(conditions(halted).Failed, undefined);
+  await kubectlOk(s, ['delete', 'job', 'halt', '-n', ns]);
+});
+
+const failurePolicy = (rules: string) => `  podFailurePolicy:\n    rules:\n${rules}`;
+
+test('podFailurePolicy: a FailJob rule on an exit code fails the Job at once with reason PodFailurePolicy', async () => {
+  const extra = failurePolicy(`    - action: Ignore\n      onExitCodes: { operator: In, values: [42] }\n    - action: FailJob\n      onExitCodes: { containerName: main, operator: In, values: [3, 4] }`);
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: job('fatal', { command: 'exit 3', backoffLimit: 6, extra }) });
+  await kubectlOk(s, ['wait', '--for=condition=failed', 'job/fatal', '-n', ns, '--timeout=60s'], { timeoutMs: 70_000 });
+  const j = await json(['get', 'job', 'fatal']);
+  const pods = await podsOf('fatal');
+  assert.equal(pods.length, 1, 'no replacement pod');
+  const message = `Container main for pod ${ns}/${pods[0].metadata.name} failed with exit code 3 matching FailJob rule at index 1`;
+  const c = conditions(j);
+  assert.deepEqual([c.FailureTarget.reason, c.FailureTarget.message], ['PodFailurePolicy', message]);
+  assert.deepEqual([c.Failed.reason, c.Failed.message], ['PodFailurePolicy', message]);
+  assert.equal(j.status.failed, 1);
+  const events = await kubectlOk(s, ['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=fatal,reason=PodFailurePolicy']);
+  assert.match(events.stdout, /Warning\s+PodFailurePolicy\s+job\/fatal\s+Container main for pod/);
+});
+
+test('podFailurePolicy: a failure matching an Ignore rule is not counted (backoffLimit 0) and the pod is replaced', async () => {
+  const extra = failurePolicy(`    - action: Ignore\n      onExitCodes: { operator: In, values: [42] }`);
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: job('shrug', { command: 'exit 42', backoffLimit: 0, extra }) });
+  // The replacement waits out the 10 s pod failure back-off, as upstream's does.
+  const pods = await waitFor(async () => { const p = await podsOf('shrug'); return p.length >= 2 ? p : undefined; }, { timeoutMs: 60_000, intervalMs: 500, what: 'a replacement pod' });
+  assert.ok(pods.some((p) => p.status.phase === 'Failed' && p.status.containerStatuses[0].state.terminated.exitCode === 42));
+  const j = await json(['get', 'job', 'shrug']);
+  assert.equal(j.status.failed, undefined, 'ignored failures are not counted');
+  assert.equal(conditions(j).Failed, undefined);
+  assert.equal(conditions(j).FailureTarget, undefined);
+  await kubectlOk(s, ['delete', 'job', 'shrug', '-n', ns, '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 });
+});
+
+test('completionMode Indexed: one pod per index with the index annotation, label, JOB_COMPLETION_INDEX and hostname <job>-<index>', async () => {
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], {
+    input: job('idx', { command: 'echo "index=$JOB_COMPLETION_INDEX host=$(hostname)"', completions: 3, parallelism: 3, extra: '  completionMode: Indexed' }),
+  });
+  await kubectlOk(s, ['wait', '--for=condition=complete', 'job/idx', '-n', ns, '--timeout=90s'], { timeoutMs: 100_000 });
+  const j = await json(['get', 'job', 'idx']);
+  assert.equal(j.status.completedIndexes, '0-2');
+  assert.equal(j.status.succeeded, 3);
+  const pods = (await podsOf('idx')).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  assert.equal(pods.length, 3);
+  for (const [i, p] of pods.entries()) {
+    assert.match(p.metadata.name, new RegExp(`^idx-${i}-[bcdfghjklmnpqrstvwxz2456789]{5}$`));
+    assert.equal(p.metadata.generateName, `idx-${i}-`);
+    assert.equal(p.metadata.annotations['batch.kubernetes.io/job-completion-index'], String(i));
+    assert.equal(p.metadata.labels['batch.kubernetes.io/job-completion-index'], String(i));
+    assert.equal(p.spec.hostname, `idx-${i}`);
+    assert.deepEqual(p.spec.containers[0].env, [{ name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: "metadata.labels['batch.kubernetes.io/job-completion-index']" } } }]);
+    const out = await kubectlOk(s, ['logs', p.metadata.name, '-n', ns]);
+    assert.equal(out.stdout.trim(), `index=${i} host=idx-${i}`);
+  }
+});
