@@ -257,3 +257,48 @@ export async function pull(engine: Engine, image: string, opts: { auth?: Registr
   }
   return last!;
 }
+
+/**
+ * Image inspections remembered until the engine reports any image change (pull, tag, untag,
+ * delete, load) or its event stream drops: a pod start asks about the same image several times.
+ * Only found images are kept, so an image that appears is seen at once; bounded, oldest first out.
+ */
+export class ImageFacts {
+  private known = new Map<string, ImageInfo>();
+  private asking = new Map<string, Promise<ImageInfo | undefined>>();
+  private generation = 0;
+
+  constructor(private engine: Engine, private max = 64) {
+    engine.on('event', (ev: { Type?: string }) => { if (ev?.Type === 'image') this.clear(); });
+    engine.on('lost', () => this.clear());
+  }
+
+  clear(): void {
+    this.generation++;
+    this.known.clear();
+    this.asking.clear();
+  }
+
+  inspect(ref: string): Promise<ImageInfo | undefined> {
+    const hit = this.known.get(ref);
+    if (hit) return Promise.resolve(hit);
+    let p = this.asking.get(ref);
+    if (p) return p;
+    const gen = this.generation;
+    p = inspectImage(this.engine, ref).then((info) => {
+      if (gen === this.generation) {
+        this.asking.delete(ref);
+        if (info) {
+          if (this.known.size >= this.max) this.known.delete(this.known.keys().next().value!);
+          this.known.set(ref, info);
+        }
+      }
+      return info;
+    }, (err) => {
+      if (gen === this.generation) this.asking.delete(ref);
+      throw err;
+    });
+    this.asking.set(ref, p);
+    return p;
+  }
+}

@@ -12,13 +12,15 @@ import { ensureNetwork, reconnectWithAliases } from '../docker/network.ts';
 import { runningRelays, startRelay } from '../docker/proxy.ts';
 import { ensureSandboxImage } from '../docker/sandbox.ts';
 import { writePodVolumes } from '../docker/files.ts';
-import { dial } from '../docker/http.ts';
+import { dial, readAll } from '../docker/http.ts';
+import { unpackTar } from '../docker/tar.ts';
 import { badRequest } from '../machinery/errors.ts';
 import type { Registry } from '../machinery/registry.ts';
 import type { KObject } from '../machinery/types.ts';
 import { LABELS, SANDBOX_VOLUME_ROOT, type DockerInspect, type PlanEnv } from '../translate/index.ts';
 import type { PodEngine } from './pods.ts';
 import { claimVolume } from './storage.ts';
+import { checkHostPath } from './hostpath.ts';
 import { ADOPTED, type AdoptEngine } from './adopt.ts';
 import type { PodIO, ProcessIO } from '../api/podstreams.ts';
 import { execOutput, type ProbeTransport } from './probes.ts';
@@ -33,6 +35,7 @@ export function createPodEngine(engine: Engine, cfg: Config): PodEngine & { node
   const instanceLabel = { [LABELS.instance]: cfg.instance };
   let facts: Awaited<ReturnType<PodEngine['prepare']>> | undefined;
   let nodeName = cfg.hostname;
+  const imageFacts = new images.ImageFacts(engine);
   return {
     nodeName: () => nodeName,
     validationEnv(pod: KObject, registry: Registry): PlanEnv {
@@ -63,12 +66,7 @@ export function createPodEngine(engine: Engine, cfg: Config): PodEngine & { node
     },
     async podContainers(uid?: string): Promise<DockerInspect[]> {
       const list = await containers.listByLabels(engine, { ...instanceLabel, [LABELS.podUid]: uid ?? true });
-      const out: DockerInspect[] = [];
-      for (const c of list) {
-        const i = await containers.inspect(engine, c.Id);
-        if (i) out.push(i as unknown as DockerInspect);
-      }
-      return out;
+      return (await inspectAll(engine, list.map((c) => c.Id))) as unknown as DockerInspect[];
     },
     inspect: async (id) => (await containers.inspect(engine, id)) as unknown as DockerInspect | undefined,
     create: (spec) => containers.create(engine, spec.name, spec.body),
@@ -86,22 +84,49 @@ export function createPodEngine(engine: Engine, cfg: Config): PodEngine & { node
         await dial(engine, { method: 'DELETE', path: `/volumes/${encodeURIComponent(v.Name)}`, query: { force: true } }).catch(() => {});
       }
     },
-    imagePresent: (ref) => images.imagePresent(engine, ref),
+    imagePresent: async (ref) => (await imageFacts.inspect(ref)) !== undefined,
     async pull(ref: string, secrets: KObject[]): Promise<void> {
       const r = await images.pull(engine, ref, { auth: images.credentialsFor(ref, secrets) });
+      // Its events may come later than the answer; an Always pull must not be followed by old facts.
+      imageFacts.clear();
       if (!r.ok) throw new Error(r.message);
     },
     async imageUser(ref: string) {
-      return (await images.inspectImage(engine, ref))?.User;
+      return (await imageFacts.inspect(ref))?.User;
     },
     async imageDigests(ref: string) {
-      return (await images.inspectImage(engine, ref))?.RepoDigests ?? [];
+      return (await imageFacts.inspect(ref))?.RepoDigests ?? [];
     },
     async writeFiles(sandboxId, files, atomic) {
       await writePodVolumes(engine, sandboxId, SANDBOX_VOLUME_ROOT, files, atomic);
     },
     probes: probeTransport(engine, cfg),
+    async terminationMessage(id: string, path: string, fallbackToLogs: boolean): Promise<string | undefined> {
+      // kubelet reads at most 4 KiB of the file; the logs stand in with their last 80 lines, 2 KiB.
+      let msg = '';
+      try {
+        const res = await dial<NodeJS.ReadableStream>(engine, { method: 'GET', path: `/containers/${encodeURIComponent(id)}/archive`, query: { path }, stream: true, ok: [200] });
+        const file = unpackTar(await readAll(res as never)).find((e) => e.type === 'file');
+        msg = file?.content ? file.content.subarray(0, 4096).toString() : '';
+      } catch { /* no such file: no message */ }
+      if (!msg && fallbackToLogs) {
+        const text = (await readAll(await dockerLogs(engine, id, { tail: 80 }))).toString();
+        msg = Buffer.from(text).subarray(-2048).toString();
+      }
+      return msg || undefined;
+    },
+    // The host paths are this machine's only when the engine is reached by a unix socket.
+    ...(!cfg.dockerHost || cfg.dockerHost.startsWith('unix://') ? { checkHostPath } : {}),
   };
+}
+
+/** Inspects, a few at a time (in list order); a container removed meanwhile is left out. */
+async function inspectAll(engine: Engine, ids: string[]): Promise<containers.ContainerInspect[]> {
+  const out: Array<containers.ContainerInspect | undefined> = new Array(ids.length);
+  let next = 0;
+  const worker = async () => { while (next < ids.length) { const i = next++; out[i] = await containers.inspect(engine, ids[i]); } };
+  await Promise.all(Array.from({ length: Math.min(4, ids.length) }, worker));
+  return out.filter((x): x is containers.ContainerInspect => x !== undefined);
 }
 
 /** Probes reach containers as exec and port-forward do: an exec, and PodIO's dial. */
@@ -207,13 +232,7 @@ export function createAdoptEngine(engine: Engine, cfg: Config): AdoptEngine {
     hostIP: cfg.advertiseAddr,
     async foreignContainers() {
       const all = await containers.listByLabels(engine, {});
-      const out: DockerInspect[] = [];
-      for (const c of all) {
-        if (c.Labels[LABELS.instance] !== undefined) continue;
-        const i = await containers.inspect(engine, c.Id);
-        if (i) out.push(i as unknown as DockerInspect);
-      }
-      return out;
+      return (await inspectAll(engine, all.filter((c) => c.Labels[LABELS.instance] === undefined).map((c) => c.Id))) as unknown as DockerInspect[];
     },
     inspect: async (id) => (await containers.inspect(engine, id)) as unknown as DockerInspect | undefined,
   };

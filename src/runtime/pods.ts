@@ -8,7 +8,7 @@ import { log } from '../log.ts';
 import { claimVolume } from './storage.ts';
 import { ADOPTED } from './adopt.ts';
 import {
-  backoffDelay, LABELS, planPod, podStatus, podVolumeFiles, shouldRestart,
+  activeDeadline, backoffDelay, DEADLINE_EXCEEDED_MESSAGE, LABELS, planPod, podStatus, podVolumeFiles, shouldRestart,
   type CreateSpec, type DockerInspect, type FileSpec, type ObservedContainer, type PlanEnv,
 } from '../translate/index.ts';
 import { Prober, runProbe, type ProbeTransport } from './probes.ts';
@@ -34,6 +34,10 @@ export interface PodEngine {
   writeFiles(sandboxId: string, files: FileSpec[], atomic: string[]): Promise<void>;
   /** How liveness/readiness/startup probes reach containers; without it no probe runs. */
   probes?: ProbeTransport;
+  /** A stopped container's terminationMessagePath content, or its logs' tail when fallbackToLogs. */
+  terminationMessage?(id: string, path: string, fallbackToLogs: boolean): Promise<string | undefined>;
+  /** kubelet's hostPath type check on the engine's host (see hostpath.ts); absent for a remote engine. */
+  checkHostPath?(path: string, type: string): string | undefined;
   /** Replaces the network aliases of a running sandbox (Service DNS names). */
   setAliases?(sandboxId: string, network: string, aliases: string[]): Promise<void>;
   /** Starts a relay in a running sandbox from a Service port to the pod's targetPort. */
@@ -227,6 +231,18 @@ export class PodController {
     }
     const spec = (pod.spec ?? {}) as Obj;
     const m = this.mem(uid);
+    // activeDeadlineSeconds, as kubelet's activeDeadlineHandler: past it the containers are killed
+    // and the pod is Failed with DeadlineExceeded; before it, a timer syncs the pod at the deadline.
+    const st = (pod.status ?? {}) as Obj;
+    const terminal = st.phase === 'Failed' || st.phase === 'Succeeded';
+    const deadline = activeDeadline(pod, Date.now());
+    if (st.reason === 'DeadlineExceeded' || (!terminal && deadline !== undefined && deadline <= Date.now())) {
+      const running = containers.filter((c) => kindOf(c) !== 'sandbox' && c.State.Running);
+      if (st.reason !== 'DeadlineExceeded') this.event(pod, 'Normal', 'DeadlineExceeded', DEADLINE_EXCEEDED_MESSAGE);
+      await Promise.all(running.map((c) => this.engine.stop(c.Id, Number(spec.terminationGracePeriodSeconds ?? 30)).catch(() => {})));
+      return this.writeStatus(pod, running.length ? await this.engine.podContainers(uid) : containers, undefined, undefined, true);
+    }
+    if (!terminal && deadline !== undefined) this.wakeAt(uid, deadline);
     const sandboxes = containers.filter((c) => kindOf(c) === 'sandbox').sort(newestFirst);
     let sandbox = sandboxes[0];
     // A volume whose source is missing (an unbound claim): the pod waits in ContainerCreating,
@@ -236,7 +252,27 @@ export class PodController {
       for (const e of unmountable) this.event(pod, 'Warning', 'FailedMount', e.message);
       return this.writeStatus(pod, containers);
     }
+    // The images' own users, for runAsNonRoot and runAsGroup without runAsUser.
+    const users = new Map<string, string | undefined>();
+    await Promise.all([...new Set([...(spec.initContainers ?? []), ...(spec.containers ?? [])].map((c: Obj) => c.image as string))].map(async (image) => {
+      users.set(image, await this.engine.imageUser(image).catch(() => undefined));
+    }));
+    /** Containers created while the sandbox started, by container name; `run` starts them. */
+    const early = new Map<string, string>();
     if (!sandbox || !sandbox.State.Running) {
+      // hostPath types are checked (and the *OrCreate ones made) as kubelet mounts: a failure is
+      // a FailedMount event, the pod stays in ContainerCreating and is tried again later.
+      const check = this.engine.checkHostPath;
+      const badPaths = check ? planPod(pod, this.env(pod)).hostPathChecks.flatMap((h) => {
+        const err = check(h.path, h.type);
+        const vol = ((spec.volumes ?? []) as Obj[])[Number(/\[(\d+)\]/.exec(h.field)?.[1])]?.name;
+        return err ? [`MountVolume.SetUp failed for volume "${vol}" : ${err}`] : [];
+      }) : [];
+      if (badPaths.length) {
+        for (const msg of badPaths) this.event(pod, 'Warning', 'FailedMount', msg);
+        this.wakeAt(uid, Date.now() + 10_000);
+        return this.writeStatus(pod, containers);
+      }
       // A new sandbox means a new network namespace: every container of the pod starts over.
       for (const c of containers) await this.engine.remove(c.Id).catch(() => {});
       const attempt = sandbox ? attemptOf(sandbox) + 1 : 0;
@@ -245,7 +281,12 @@ export class PodController {
       let id: string;
       try {
         id = await this.engine.create(plan.sandbox);
-        await this.engine.start(id);
+        // The first containers to run need only the sandbox's id (NetworkMode container:<id>), so
+        // they are created while it starts (its network setup is most of a pod's start); env
+        // that reads status.podIP has to wait for the address.
+        const pre = needsPodIP(pod) ? Promise.resolve() : this.precreate(pod, id, users, early);
+        const [started] = await Promise.allSettled([this.engine.start(id), pre]);
+        if (started.status === 'rejected') throw started.reason;
       } catch (e) {
         // As kubelet: the pod stays Pending (ContainerCreating), the reason is an event, and
         // the sandbox is tried again after a back-off.
@@ -276,11 +317,6 @@ export class PodController {
     }
     const restartCounts: Record<string, number> = {};
     for (const [n, c] of current) restartCounts[n] = attemptOf(c);
-    // The images' own users, for runAsNonRoot and runAsGroup without runAsUser.
-    const users = new Map<string, string | undefined>();
-    for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])] as Obj[]) {
-      if (!users.has(c.image)) users.set(c.image, await this.engine.imageUser(c.image).catch(() => undefined));
-    }
     const plan = planPod(pod, this.env(pod, { sandboxId: sandbox.Id, podIP, podIPs: podIP ? [podIP] : undefined, restartCounts, imageUser: (image) => users.get(image) }));
     m.createErrors.clear();
     for (const e of plan.errors) {
@@ -295,12 +331,11 @@ export class PodController {
       const name = c.name as string;
       const err = m.createErrors.get(name);
       if (err) { waiting.set(name, err); return false; }
-      if (!(await this.ensureImage(pod, c.image, c.imagePullPolicy ?? 'IfNotPresent', name, m, waiting))) return false;
-      const attempt = prev ? attemptOf(prev) + 1 : 0;
-      const spec2 = { ...cs, body: { ...cs.body, Labels: { ...cs.body.Labels, [LABELS.restartCount]: String(attempt) } } };
-      spec2.name = cs.name.replace(/_\d+$/, `_${attempt}`);
+      const made = prev ? undefined : early.get(name);
+      early.delete(name);
+      if (!made && !(await this.ensureImage(pod, c.image, c.imagePullPolicy ?? 'IfNotPresent', name, m, waiting))) return false;
       try {
-        const id = await this.engine.create(spec2);
+        const id = made ?? await this.engine.create(withAttempt(cs, prev ? attemptOf(prev) + 1 : 0));
         await this.engine.start(id);
         this.event(pod, 'Normal', 'Created', `Created container ${name}`, name);
         this.event(pod, 'Normal', 'Started', `Started container ${name}`, name);
@@ -360,10 +395,32 @@ export class PodController {
         await exited(plan.containers[i], c, cur);
       }
     }
+    // Made early but not run after all (the plan changed meanwhile): a created container would
+    // otherwise wait forever.
+    for (const id of early.values()) await this.engine.remove(id).catch(() => {});
     let after = await this.engine.podContainers(uid);
     if (await this.syncAliases(pod, after)) after = await this.engine.podContainers(uid);
     this.prober?.sync(pod, after, podIP);
     await this.writeStatus(pod, after, waiting, backoff);
+  }
+
+  /**
+   * Creates the containers that run first (the first init container, or every app container)
+   * for a sandbox that is starting, when nothing stands in their way: image present and no pull
+   * asked for, no configuration error. Anything else is left to the normal path, which reports it.
+   */
+  private async precreate(pod: KObject, sandboxId: string, users: Map<string, string | undefined>, early: Map<string, string>): Promise<void> {
+    const spec = (pod.spec ?? {}) as Obj;
+    const plan = planPod(pod, this.env(pod, { sandboxId, imageUser: (image) => users.get(image) }));
+    const inits = (spec.initContainers ?? []) as Obj[];
+    const first: Array<[CreateSpec, Obj]> = inits.length ? [[plan.init[0], inits[0]]] : ((spec.containers ?? []) as Obj[]).map((c, i) => [plan.containers[i], c]);
+    await Promise.all(first.map(async ([cs, c]) => {
+      if (plan.errors.some((e) => e.container === c.name)) return;
+      if ((c.imagePullPolicy ?? 'IfNotPresent') === 'Always' || !(await this.engine.imagePresent(c.image).catch(() => false))) return;
+      try {
+        early.set(c.name, await this.engine.create(withAttempt(cs, 0)));
+      } catch { /* the normal path creates it again and reports why it cannot */ }
+    }));
   }
 
   /**
@@ -431,12 +488,14 @@ export class PodController {
       this.event(pod, 'Warning', 'Failed', message, name);
       this.event(pod, 'Warning', 'Failed', 'Error: ErrImagePull', name);
       waiting?.set(name, { reason: 'ErrImagePull', message });
-      this.wakeAt(pod.metadata.uid!, Date.now() + delay);
+      // As kubelet, the next sync within the back-off shows ImagePullBackOff; nothing else may
+      // come to sync the pod (our own container starts are not news), so one is asked for.
+      this.wakeAt(pod.metadata.uid!, Date.now() + Math.min(delay, 1000));
       return false;
     }
   }
 
-  private async writeStatus(pod: KObject, containers: DockerInspect[] | undefined, waiting = new Map<string, { reason: string; message?: string }>(), backoff = new Map<string, { until: Date; delaySeconds: number }>()): Promise<void> {
+  private async writeStatus(pod: KObject, containers: DockerInspect[] | undefined, waiting = new Map<string, { reason: string; message?: string }>(), backoff = new Map<string, { until: Date; delaySeconds: number }>(), deadlineExceeded = false): Promise<void> {
     const list = containers ?? [];
     const sandbox = list.filter((c) => kindOf(c) === 'sandbox').sort(newestFirst)[0];
     const byName = new Map<string, DockerInspect[]>();
@@ -449,13 +508,13 @@ export class PodController {
     for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])] as Obj[]) {
       const [current, previous] = byName.get(c.name) ?? [];
       observed.push({
-        name: c.name, current, previous,
+        name: c.name, current, previous, messages: { current: await this.message(c, current), previous: await this.message(c, previous) },
         imageDigests: current ? await this.digestsOf(current.Image ?? c.image) : undefined,
         waiting: waiting.get(c.name), backoff: backoff.get(c.name),
         ready: this.prober?.ready(pod, c.name, current?.Id), started: this.prober?.started(pod, c.name, current?.Id),
       });
     }
-    const status = podStatus(pod, { now: new Date(), hostIP: this.facts!.hostIP, sandbox, containers: observed });
+    const status = podStatus(pod, { now: new Date(), hostIP: this.facts!.hostIP, sandbox, containers: observed, deadlineExceeded });
     const live = this.podByUid(pod.metadata.uid!);
     if (!live || live.metadata.deletionTimestamp) return;
     if (deepEqual(live.status, status)) return;
@@ -503,6 +562,18 @@ export class PodController {
     this.forget(pod.metadata.uid!);
     const live = this.podByUid(pod.metadata.uid!);
     if (live) await this.registry.purge(this.kind, live.metadata.namespace, live.metadata.name!);
+  }
+
+  private messages = new Map<string, string | undefined>();
+  /** terminationMessagePath / FallbackToLogsOnError of a stopped container, read once per container. */
+  private async message(c: Obj, d: DockerInspect | undefined): Promise<string | undefined> {
+    if (!d || d.State.Running || d.State.Status === 'created' || !this.engine.terminationMessage) return undefined;
+    if (this.messages.has(d.Id)) return this.messages.get(d.Id);
+    const fallback = c.terminationMessagePolicy === 'FallbackToLogsOnError' && d.State.ExitCode !== 0;
+    const msg = await this.engine.terminationMessage(d.Id, c.terminationMessagePath || '/dev/termination-log', fallback).catch(() => undefined);
+    if (this.messages.size > 1000) this.messages.clear();
+    this.messages.set(d.Id, msg);
+    return msg;
   }
 
   private digests = new Map<string, string[]>();
@@ -556,6 +627,21 @@ export class PodController {
       });
     void Promise.resolve(write).catch(() => {});
   }
+}
+
+/** The create spec of a container's attempt: kubelet's name suffix and restart-count label. */
+function withAttempt(cs: CreateSpec, attempt: number): CreateSpec {
+  return {
+    name: cs.name.replace(/_\d+$/, `_${attempt}`),
+    body: { ...cs.body, Labels: { ...cs.body.Labels, [LABELS.restartCount]: String(attempt) } },
+  };
+}
+
+/** Env that reads the pod's own IP: such a container can only be created once the sandbox has it. */
+function needsPodIP(pod: KObject): boolean {
+  const spec = (pod.spec ?? {}) as Obj;
+  return ([...(spec.initContainers ?? []), ...(spec.containers ?? [])] as Obj[])
+    .some((c) => ((c.env ?? []) as Obj[]).some((e) => /^status\.podIPs?$/.test(e.valueFrom?.fieldRef?.fieldPath ?? '')));
 }
 
 function onlyStatusChanged(a: KObject, b: KObject): boolean {
