@@ -5,10 +5,14 @@ import { ApiError } from '../machinery/errors.ts';
 import type { Registry } from '../machinery/registry.ts';
 import type { KindInfo, KObject } from '../machinery/types.ts';
 import { clone, deepEqual } from '../machinery/util.ts';
-import { logError } from '../log.ts';
 import { recordEvent } from './events.ts';
 import { formatInZone, parseSchedule, timeZoneError, type CronSchedule } from './cron.ts';
 import { controllerOf, finishedCondition } from './jobs.ts';
+import { KeyedLoop, realTimers, type Timers } from './queue.ts';
+
+export type { Timers };
+
+const split = (key: string) => key.split('/') as [string, string];
 
 type Obj = Record<string, any>;
 
@@ -213,33 +217,17 @@ function cleanup(cj: KObject, jobs: KObject[], del: KObject[], events: CronEvent
   void events;
 }
 
-/** The timer the controller arms (tests pass a fake clock's). */
-export interface Timers {
-  set(fire: () => void, delayMs: number): unknown;
-  clear(handle: unknown): void;
-}
-
-const realTimers: Timers = {
-  set(fire, delayMs) {
-    const t = setTimeout(fire, delayMs);
-    t.unref();
-    return t;
-  },
-  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export class CronJobController {
   private cron: KindInfo;
   private job: KindInfo;
-  private pending = new Set<string>();
-  private running = false;
-  private timers = new Map<string, unknown>();
   private unsubscribe: Array<() => void> = [];
-  private stopped = false;
+  private loop: KeyedLoop;
 
   constructor(private registry: Registry, private now: () => Date = () => new Date(), private clock: Timers = realTimers) {
     this.cron = registry.kind('cronjobs.batch');
     this.job = registry.kind('jobs.batch');
+    this.loop = new KeyedLoop('cronjob', (key) => this.sync(...split(key)), { now: () => this.now().getTime(), timers: clock });
   }
 
   start(): void {
@@ -258,52 +246,17 @@ export class CronJobController {
   }
 
   stop(): void {
-    this.stopped = true;
     for (const u of this.unsubscribe) u();
-    for (const t of this.timers.values()) this.clock.clear(t);
-    this.timers.clear();
+    this.loop.stop();
   }
 
   /** Resolves once nothing is queued (tests). */
-  async idle(): Promise<void> {
-    while (this.running || this.pending.size) await new Promise((r) => setTimeout(r, 5));
+  idle(): Promise<void> {
+    return this.loop.idle();
   }
 
   private add(key: string): void {
-    if (this.stopped) return;
-    this.pending.add(key);
-    if (!this.running) void this.drain();
-  }
-
-  /** The one timer of a CronJob: re-armed on every sync. */
-  private arm(key: string, when: Date | undefined): void {
-    const cur = this.timers.get(key);
-    if (cur !== undefined) this.clock.clear(cur);
-    this.timers.delete(key);
-    if (!when) return;
-    // setTimeout holds at most ~24.8 days; a later run re-arms on the way.
-    const delay = Math.min(Math.max(0, when.getTime() - this.now().getTime()), 2 ** 31 - 1);
-    const t = this.clock.set(() => { this.timers.delete(key); this.add(key); }, delay);
-    this.timers.set(key, t);
-  }
-
-  private async drain(): Promise<void> {
-    this.running = true;
-    try {
-      while (this.pending.size && !this.stopped) {
-        const key = this.pending.values().next().value as string;
-        this.pending.delete(key);
-        const [ns, name] = key.split('/');
-        try {
-          await this.sync(ns, name);
-        } catch (err) {
-          if (err instanceof ApiError && err.code === 409) { this.pending.add(key); continue; }
-          logError('cronjob sync failed', err, { key });
-        }
-      }
-    } finally {
-      this.running = false;
-    }
+    this.loop.add(key);
   }
 
   private event(cj: KObject, e: CronEvent): void {
@@ -313,7 +266,7 @@ export class CronJobController {
   private async sync(ns: string, name: string): Promise<void> {
     const key = `${ns}/${name}`;
     const cj = this.registry.peek(this.cron, ns, name);
-    if (!cj) { this.arm(key, undefined); return; }
+    if (!cj) { this.loop.arm(key, undefined); return; }
     const uid = cj.metadata.uid;
     const jobs = this.registry.all(this.job, ns).filter((j) => controllerOf(j)?.uid === uid);
     const plan = planCronJob(cj, jobs, this.now());
@@ -347,7 +300,7 @@ export class CronJobController {
       await this.registry.update(this.cron, ns, name, { ...clone(fresh), status } as KObject, { subresource: 'status', skipRvCheck: true });
     }
     for (const e of plan.events) this.event(fresh, e);
-    this.arm(key, plan.nextAt);
+    this.loop.arm(key, plan.nextAt);
   }
 }
 

@@ -8,7 +8,8 @@ import type { KindInfo, KObject } from '../machinery/types.ts';
 import { clone, deepEqual } from '../machinery/util.ts';
 import { logError } from '../log.ts';
 import { isPodAvailable, isPodReady, podAvailableAt, podTemplateHash, scaledValue } from './rollout/index.ts';
-import { controllerOf, controllerRef, KeyedLoop, REVISION_LABEL, RevisionHistory, type RevisionStyle } from './revisions.ts';
+import { controllerOf, controllerRef, REVISION_LABEL, RevisionHistory, type RevisionStyle } from './revisions.ts';
+import { KeyedLoop } from './queue.ts';
 
 type Obj = Record<string, any>;
 

@@ -13,6 +13,7 @@ import {
   deploymentStatus, planDeployment, planReplicaSet, podAvailableAt, progressCheckAt, replicaSetPods, replicaSetStatus,
   isPodActive, REVISION, templatesEqualIgnoringHash, type PodsByRs,
 } from './rollout/index.ts';
+import { KeyedLoop } from './queue.ts';
 
 type Obj = Record<string, any>;
 
@@ -37,16 +38,18 @@ export class WorkloadController {
   private deploy: KindInfo;
   private rs: KindInfo;
   private pod: KindInfo;
-  private pending = new Set<string>();
-  private running = false;
-  private timers = new Map<string, { at: number; t: NodeJS.Timeout }>();
   private unsubscribe: Array<() => void> = [];
-  private stopped = false;
+  private loop: KeyedLoop;
 
   constructor(private registry: Registry) {
     this.deploy = registry.kind('deployments.apps');
     this.rs = registry.kind('replicasets.apps');
     this.pod = registry.kind('pods');
+    // One loop for both kinds, so no two syncs race on a Deployment and its ReplicaSets.
+    this.loop = new KeyedLoop('workload', (key) => {
+      const [type, ns, name] = key.split('/');
+      return type === 'd' ? this.syncDeployment(ns, name) : this.syncReplicaSet(ns, name);
+    });
   }
 
   start(): void {
@@ -77,15 +80,13 @@ export class WorkloadController {
   }
 
   stop(): void {
-    this.stopped = true;
     for (const u of this.unsubscribe) u();
-    for (const { t } of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    this.loop.stop();
   }
 
   /** Resolves once nothing is queued (tests). */
-  async idle(): Promise<void> {
-    while (this.running || this.pending.size) await new Promise((r) => setTimeout(r, 5));
+  idle(): Promise<void> {
+    return this.loop.idle();
   }
 
   private enqueue(type: 'd' | 'r', o: KObject): void {
@@ -105,44 +106,11 @@ export class WorkloadController {
   }
 
   private add(key: string): void {
-    if (this.stopped) return;
-    this.pending.add(key);
-    if (!this.running) void this.drain();
-  }
-
-  private at(key: string, when: Date | undefined): void {
-    if (!when) return;
-    const ms = when.getTime();
-    const cur = this.timers.get(key);
-    if (cur && cur.at <= ms && cur.at > Date.now()) return;
-    if (cur) clearTimeout(cur.t);
-    const t = setTimeout(() => { this.timers.delete(key); this.add(key); }, Math.max(0, ms - Date.now()));
-    t.unref();
-    this.timers.set(key, { at: ms, t });
+    this.loop.add(key);
   }
 
   // One key at a time: every sync reads the registry afresh, so ordering between keys does not
   // matter, and no two syncs of the same object race.
-  private async drain(): Promise<void> {
-    this.running = true;
-    try {
-      while (this.pending.size && !this.stopped) {
-        const key = this.pending.values().next().value as string;
-        this.pending.delete(key);
-        const [type, ns, name] = key.split('/');
-        try {
-          if (type === 'd') await this.syncDeployment(ns, name);
-          else await this.syncReplicaSet(ns, name);
-        } catch (err) {
-          if (err instanceof ApiError && (err.code === 409 || err.code === 404)) { this.pending.add(key); continue; }
-          logError('workload sync failed', err, { key });
-        }
-      }
-    } finally {
-      this.running = false;
-    }
-  }
-
   private podsOf(rs: KObject): KObject[] {
     const uid = rs.metadata.uid;
     return this.registry.all(this.pod, rs.metadata.namespace).filter((p) => controllerOf(p)?.uid === uid);
@@ -214,7 +182,7 @@ export class WorkloadController {
     await this.writeStatus(this.rs, fresh, status);
     const minReady = Number((fresh.spec as Obj | undefined)?.minReadySeconds ?? 0);
     const due = pods.filter(isPodActive).map((p) => podAvailableAt(p, minReady)).filter((t): t is Date => !!t && t.getTime() > now.getTime());
-    if (due.length) this.at(`r/${ns}/${name}`, new Date(Math.min(...due.map((d) => d.getTime()))));
+    if (due.length) this.loop.at(`r/${ns}/${name}`, new Date(Math.min(...due.map((d) => d.getTime()))));
   }
 
   private newPod(rs: KObject): KObject {
@@ -294,7 +262,7 @@ export class WorkloadController {
     const status = deploymentStatus(d, after, counts, now, d.status as Obj | undefined, plan) as Obj;
     if (!status.terminatingReplicas) delete status.terminatingReplicas;
     await this.writeStatus(this.deploy, d, status);
-    this.at(`d/${ns}/${name}`, progressCheckAt(d, status as ReturnType<typeof deploymentStatus>));
+    this.loop.at(`d/${ns}/${name}`, progressCheckAt(d, status as ReturnType<typeof deploymentStatus>));
   }
 }
 

@@ -10,8 +10,10 @@ import { ApiError } from '../machinery/errors.ts';
 import type { Registry } from '../machinery/registry.ts';
 import type { KindInfo, KObject } from '../machinery/types.ts';
 import { clone, deepEqual } from '../machinery/util.ts';
-import { logError } from '../log.ts';
 import { recordEvent } from './events.ts';
+import { KeyedLoop } from './queue.ts';
+
+const split = (key: string) => key.split('/') as [string, string];
 
 type Obj = Record<string, any>;
 
@@ -458,16 +460,14 @@ export function ttlDueAt(job: KObject): Date | undefined {
 export class JobController {
   private job: KindInfo;
   private pod: KindInfo;
-  private pending = new Set<string>();
-  private running = false;
-  private timers = new Map<string, { at: number; t: NodeJS.Timeout }>();
   private marks = new Map<string, Map<string, Mark>>();
   private unsubscribe: Array<() => void> = [];
-  private stopped = false;
+  private loop: KeyedLoop;
 
   constructor(private registry: Registry, private now: () => Date = () => new Date()) {
     this.job = registry.kind('jobs.batch');
     this.pod = registry.kind('pods');
+    this.loop = new KeyedLoop('job', (key) => this.sync(...split(key)), { now: () => this.now().getTime() });
   }
 
   start(): void {
@@ -492,50 +492,17 @@ export class JobController {
   }
 
   stop(): void {
-    this.stopped = true;
     for (const u of this.unsubscribe) u();
-    for (const { t } of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    this.loop.stop();
   }
 
   /** Resolves once nothing is queued (tests). */
-  async idle(): Promise<void> {
-    while (this.running || this.pending.size) await new Promise((r) => setTimeout(r, 5));
+  idle(): Promise<void> {
+    return this.loop.idle();
   }
 
   private add(key: string): void {
-    if (this.stopped) return;
-    this.pending.add(key);
-    if (!this.running) void this.drain();
-  }
-
-  private at(key: string, when: Date): void {
-    const due = when.getTime();
-    const cur = this.timers.get(key);
-    if (cur && cur.at <= due && cur.at > Date.now()) return;
-    if (cur) clearTimeout(cur.t);
-    const t = setTimeout(() => { this.timers.delete(key); this.add(key); }, Math.max(0, due - this.now().getTime()) + 5);
-    t.unref();
-    this.timers.set(key, { at: due, t });
-  }
-
-  private async drain(): Promise<void> {
-    this.running = true;
-    try {
-      while (this.pending.size && !this.stopped) {
-        const key = this.pending.values().next().value as string;
-        this.pending.delete(key);
-        const [ns, name] = key.split('/');
-        try {
-          await this.sync(ns, name);
-        } catch (err) {
-          if (err instanceof ApiError && err.code === 409) { this.pending.add(key); continue; }
-          logError('job sync failed', err, { key });
-        }
-      }
-    } finally {
-      this.running = false;
-    }
+    this.loop.add(key);
   }
 
   private podsOf(job: KObject): KObject[] {
@@ -584,7 +551,7 @@ export class JobController {
       plan.status.active = Math.max(0, Number(plan.status.active ?? 0) - failedCreates);
       if (!plan.status.active) delete plan.status.active;
       // A refused create is retried after the pod failure back-off, not in a tight loop.
-      this.at(key, new Date(now.getTime() + POD_FAILURE_BACKOFF_MS));
+      this.loop.at(key, new Date(now.getTime() + POD_FAILURE_BACKOFF_MS));
     }
     this.marks.set(uid, plan.marks);
     const fresh = this.registry.peek(this.job, ns, name);
@@ -593,14 +560,14 @@ export class JobController {
       await this.registry.update(this.job, ns, name, { ...clone(fresh), status: plan.status } as KObject, { subresource: 'status', skipRvCheck: true });
     }
     for (const e of plan.events) this.event(fresh, e);
-    if (plan.recheckAt) this.at(key, plan.recheckAt);
+    if (plan.recheckAt) this.loop.at(key, plan.recheckAt);
   }
 
   /** ttlSecondsAfterFinished: the finished Job goes, its pods with it (as the TTL controller does). */
   private async expire(job: KObject, key: string): Promise<void> {
     const due = ttlDueAt(job);
     if (!due) return;
-    if (due.getTime() > this.now().getTime()) { this.at(key, due); return; }
+    if (due.getTime() > this.now().getTime()) { this.loop.at(key, due); return; }
     try {
       await this.registry.delete(this.job, job.metadata.namespace, job.metadata.name!, { propagationPolicy: 'Foreground', preconditions: { uid: job.metadata.uid } });
     } catch (err) {

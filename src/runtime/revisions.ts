@@ -7,7 +7,6 @@ import { ApiError } from '../machinery/errors.ts';
 import type { Registry } from '../machinery/registry.ts';
 import type { KindInfo, KObject, OwnerReference } from '../machinery/types.ts';
 import { clone } from '../machinery/util.ts';
-import { logError } from '../log.ts';
 
 type Obj = Record<string, any>;
 
@@ -194,67 +193,6 @@ export class RevisionHistory {
       await this.registry.delete(this.kind, r.metadata.namespace, r.metadata.name!, {}).catch((err) => {
         if (!(err instanceof ApiError && err.code === 404)) throw err;
       });
-    }
-  }
-}
-
-/**
- * One key at a time, each sync reading the registry afresh: no two syncs of one object race.
- * Timers only for a known due time (a pod turning available after minReadySeconds).
- */
-export class KeyedLoop {
-  private pending = new Set<string>();
-  private running = false;
-  private stopped = false;
-  private timers = new Map<string, { at: number; t: NodeJS.Timeout }>();
-
-  constructor(private name: string, private sync: (key: string) => Promise<void>) {}
-
-  add(key: string): void {
-    if (this.stopped) return;
-    this.pending.add(key);
-    if (!this.running) void this.drain();
-  }
-
-  at(key: string, when: Date | undefined): void {
-    if (!when || this.stopped) return;
-    const ms = when.getTime();
-    const cur = this.timers.get(key);
-    if (cur && cur.at <= ms && cur.at > Date.now()) return;
-    if (cur) clearTimeout(cur.t);
-    const t = setTimeout(() => { this.timers.delete(key); this.add(key); }, Math.max(0, ms - Date.now()));
-    t.unref();
-    this.timers.set(key, { at: ms, t });
-  }
-
-  stop(): void {
-    this.stopped = true;
-    for (const { t } of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
-  }
-
-  /** Resolves once nothing is queued (tests). */
-  async idle(): Promise<void> {
-    while (this.running || this.pending.size) await new Promise((r) => setTimeout(r, 5));
-  }
-
-  private async drain(): Promise<void> {
-    this.running = true;
-    let retries = 0;
-    try {
-      while (this.pending.size && !this.stopped) {
-        const key = this.pending.values().next().value as string;
-        this.pending.delete(key);
-        try {
-          await this.sync(key);
-        } catch (err) {
-          // A concurrent write won: the next sync sees it. Bounded, so a persistent 409 cannot spin.
-          if (err instanceof ApiError && (err.code === 409 || err.code === 404) && retries++ < 20) { this.pending.add(key); continue; }
-          logError(`${this.name} sync failed`, err, { key });
-        }
-      }
-    } finally {
-      this.running = false;
     }
   }
 }

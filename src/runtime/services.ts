@@ -8,7 +8,6 @@ import type { Engine } from '../docker/engine.ts';
 import { listProxies, removeProxy, runProxy, PROXY_HASH, proxyHash, type ProxySpec } from '../docker/proxy.ts';
 import { ensureSandboxImage } from '../docker/sandbox.ts';
 import { log, logError } from '../log.ts';
-import { ApiError } from '../machinery/errors.ts';
 import type { Registry } from '../machinery/registry.ts';
 import type { KindInfo, KObject } from '../machinery/types.ts';
 import { clone, deepEqual } from '../machinery/util.ts';
@@ -20,6 +19,9 @@ import {
 import { networkName } from './adapter.ts';
 import { recordEvent } from './events.ts';
 import type { PodController } from './pods.ts';
+import { KeyedLoop } from './queue.ts';
+
+const split = (key: string) => key.split('/') as [string, string];
 
 type Obj = Record<string, any>;
 
@@ -37,9 +39,7 @@ export class ServiceController {
   private pod: KindInfo;
   private ep?: KindInfo;
   private slice?: KindInfo;
-  private pending = new Set<string>();
-  private running = false;
-  private stopped = false;
+  private loop: KeyedLoop;
   private unsubscribe: Array<() => void> = [];
   /** per pod uid: what its sandbox was last told, to wake the pod controller only on a change */
   private told = new Map<string, string>();
@@ -51,6 +51,7 @@ export class ServiceController {
     this.pod = registry.kind('pods');
     this.ep = registry.kinds.get('endpoints');
     this.slice = registry.kinds.get('endpointslices.discovery.k8s.io');
+    this.loop = new KeyedLoop('service', (key) => this.sync(...split(key)));
   }
 
   /** The pod controller asks here what a sandbox's names and relays are. */
@@ -95,13 +96,13 @@ export class ServiceController {
   }
 
   stop(): void {
-    this.stopped = true;
+    this.loop.stop();
     for (const u of this.unsubscribe) u();
   }
 
   /** Resolves once nothing is queued (tests). */
-  async idle(): Promise<void> {
-    while (this.running || this.pending.size) await new Promise((r) => setTimeout(r, 5));
+  idle(): Promise<void> {
+    return this.loop.idle();
   }
 
   /** A pod whose names or relays changed gets a sync of the pod controller (which reconnects it). */
@@ -123,28 +124,7 @@ export class ServiceController {
   }
 
   private add(key: string): void {
-    if (this.stopped) return;
-    this.pending.add(key);
-    if (!this.running) void this.drain();
-  }
-
-  private async drain(): Promise<void> {
-    this.running = true;
-    try {
-      while (this.pending.size && !this.stopped) {
-        const key = this.pending.values().next().value as string;
-        this.pending.delete(key);
-        const [ns, name] = key.split('/');
-        try {
-          await this.sync(ns, name);
-        } catch (err) {
-          if (err instanceof ApiError && err.code === 409) { this.pending.add(key); continue; }
-          logError('service sync failed', err, { key });
-        }
-      }
-    } finally {
-      this.running = false;
-    }
+    this.loop.add(key);
   }
 
   private async sync(ns: string, name: string): Promise<void> {

@@ -10,9 +10,10 @@ import { clone, deepEqual } from '../machinery/util.ts';
 import { logError } from '../log.ts';
 import { isPodAvailable, isPodReady, podAvailableAt, scaledValue } from './rollout/index.ts';
 import {
-  controllerOf, controllerRef, hashRevision, HASH_LABEL, KeyedLoop, REVISION_LABEL, RevisionHistory, revisionTemplate,
+  controllerOf, controllerRef, hashRevision, HASH_LABEL, REVISION_LABEL, RevisionHistory, revisionTemplate,
   type RevisionStyle,
 } from './revisions.ts';
+import { KeyedLoop } from './queue.ts';
 
 type Obj = Record<string, any>;
 
