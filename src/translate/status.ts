@@ -46,6 +46,8 @@ export interface ObservedContainer {
   waiting?: { reason: string; message?: string };
   /** an exited container is not restarted before `until`: CrashLoopBackOff */
   backoff?: { until: string | Date; delaySeconds: number };
+  /** state.terminated.message of current and lastState.terminated.message of previous (terminationMessagePath) */
+  messages?: { current?: string; previous?: string };
 }
 
 export interface ObservedPod {
@@ -54,6 +56,21 @@ export interface ObservedPod {
   hostIPs?: string[];
   sandbox?: DockerInspect;
   containers: ObservedContainer[];
+  /** activeDeadlineSeconds has passed: the pod is Failed with reason DeadlineExceeded */
+  deadlineExceeded?: boolean;
+}
+
+export const DEADLINE_EXCEEDED_MESSAGE = 'Pod was active on the node longer than the specified deadline';
+
+/**
+ * When the pod's activeDeadlineSeconds runs out (ms since the epoch), counted from
+ * status.startTime, or from `now` for a pod that has none yet (its first status sets it to now).
+ */
+export function activeDeadline(pod: KObject, now: number): number | undefined {
+  const ads = (pod.spec as PodSpec | undefined)?.activeDeadlineSeconds;
+  if (typeof ads !== 'number') return undefined;
+  const start = Date.parse(String((pod.status as { startTime?: string } | undefined)?.startTime ?? ''));
+  return (Number.isNaN(start) ? now : start) + ads * 1000;
 }
 
 export interface ContainerStateTerminated {
@@ -150,6 +167,11 @@ function terminatedOf(i: DockerInspect): ContainerStateTerminated {
   return t;
 }
 
+function withMessage(t: ContainerStateTerminated, message: string | undefined): ContainerStateTerminated {
+  if (message && !t.message) t.message = message;
+  return t;
+}
+
 function labelCount(i: DockerInspect | undefined): number | undefined {
   const v = i?.Config?.Labels?.[LABELS.restartCount];
   return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
@@ -170,14 +192,14 @@ function containerStatus(
     const digest = obs?.imageDigests?.[0];
     st.imageID = digest ? `docker-pullable://${digest}` : cur.Image ? `docker://${cur.Image}` : '';
   }
-  if (obs?.previous) st.lastState = { terminated: terminatedOf(obs.previous) };
+  if (obs?.previous) st.lastState = { terminated: withMessage(terminatedOf(obs.previous), obs.messages?.previous) };
 
   const s = cur?.State;
   if (!s) st.state = { waiting: { reason: defaultReason } };
   else if (s.Running || s.Status === 'running' || s.Status === 'paused' || s.Status === 'restarting') {
     st.state = { running: { startedAt: kubeTime(s.StartedAt) } };
   } else if (s.Status === 'created' && !s.Error) st.state = { waiting: { reason: defaultReason } };
-  else st.state = { terminated: terminatedOf(cur!) };
+  else st.state = { terminated: withMessage(terminatedOf(cur!), obs?.messages?.current) };
 
   const term = st.state.terminated;
   if (obs?.waiting) {
@@ -346,6 +368,7 @@ export function podStatus(pod: KObject, observed: ObservedPod): PodStatus {
   let phase = phaseOf(spec, inits, apps, !!pod.metadata.deletionTimestamp, wasInitialized || anyRegularStarted(spec, all));
   // A pod never leaves a terminal phase.
   if (old.phase === 'Succeeded' || old.phase === 'Failed') phase = old.phase;
+  else if (observed.deadlineExceeded) phase = 'Failed';
 
   const generation = typeof pod.metadata.generation === 'number' ? pod.metadata.generation : undefined;
   const stamp = (c: Cond): PodCondition => {
@@ -381,6 +404,9 @@ export function podStatus(pod: KObject, observed: ObservedPod): PodStatus {
   if (phase === old.phase) {
     if (old.reason) status.reason = old.reason;
     if (old.message) status.message = old.message;
+  } else if (phase === 'Failed' && observed.deadlineExceeded) {
+    status.reason = 'DeadlineExceeded';
+    status.message = DEADLINE_EXCEEDED_MESSAGE;
   }
   if (hostIPs.length) {
     status.hostIP = hostIPs[0];

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KObject } from '../../src/machinery/types.ts';
 import {
-  backoffDelay, goDuration, kubeTime, podStatus, shouldRestart,
+  activeDeadline, backoffDelay, DEADLINE_EXCEEDED_MESSAGE, goDuration, kubeTime, podStatus, shouldRestart,
   type DockerInspect, type DockerState, type ObservedContainer, type ObservedPod, type PodStatus,
 } from '../../src/translate/status.ts';
 
@@ -352,4 +352,40 @@ test('kubeTime: seconds precision, Docker\'s zero time is null', () => {
   assert.equal(kubeTime(ZERO), null);
   assert.equal(kubeTime(''), null);
   assert.equal(kubeTime('garbage'), null);
+});
+
+test('activeDeadlineSeconds: due from startTime (or now); past it the pod is Failed with DeadlineExceeded, and stays so', () => {
+  const now = Date.parse(NOW);
+  assert.equal(activeDeadline(pod({ containers: [busybox()] }), now), undefined);
+  assert.equal(activeDeadline(pod({ activeDeadlineSeconds: 30, containers: [busybox()] }), now), now + 30_000);
+  assert.equal(activeDeadline(pod({ activeDeadlineSeconds: 30, containers: [busybox()] }, { startTime: '2026-05-01T10:00:00Z' } as Partial<PodStatus>), now), Date.parse('2026-05-01T10:00:30Z'));
+  const spec = { activeDeadlineSeconds: 3, containers: [busybox()] };
+  const killed = exited('c1', 137, '2026-05-01T10:00:01Z', '2026-05-01T10:00:04Z');
+  const s = podStatus(pod(spec, { phase: 'Running', startTime: '2026-05-01T10:00:00Z' } as Partial<PodStatus>), observed([{ name: 'main', current: killed }], { deadlineExceeded: true }));
+  assert.equal(s.phase, 'Failed');
+  assert.equal(s.reason, 'DeadlineExceeded');
+  assert.equal(s.message, DEADLINE_EXCEEDED_MESSAGE);
+  assert.equal(s.message, 'Pod was active on the node longer than the specified deadline');
+  assert.equal(cond(s, 'Ready')?.reason, 'PodFailed');
+  // A later status keeps phase, reason and message.
+  const later = podStatus(pod(spec, s), observed([{ name: 'main', current: killed }]));
+  assert.deepEqual([later.phase, later.reason, later.message], ['Failed', 'DeadlineExceeded', DEADLINE_EXCEEDED_MESSAGE]);
+  // Without the flag a running pod stays Running.
+  assert.equal(podStatus(pod(spec), observed([{ name: 'main', current: running('c1', '2026-05-01T10:00:01Z') }])).phase, 'Running');
+});
+
+test('termination messages: state.terminated.message and lastState.terminated.message', () => {
+  const spec = { containers: [busybox()] };
+  const s = podStatus(pod(spec), observed([{
+    name: 'main', current: exited('c2', 3, '2026-05-01T10:01:00Z', '2026-05-01T10:01:01Z', {}, 1),
+    previous: exited('c1', 2, '2026-05-01T10:00:00Z', '2026-05-01T10:00:01Z'),
+    messages: { current: 'last words\n', previous: 'first words' },
+  }]));
+  assert.equal(s.containerStatuses[0].state.terminated?.message, 'last words\n');
+  assert.equal(s.containerStatuses[0].lastState.terminated?.message, 'first words');
+  const none = podStatus(pod(spec), observed([{ name: 'main', current: exited('c2', 0, '2026-05-01T10:01:00Z', '2026-05-01T10:01:01Z') }]));
+  assert.equal('message' in none.containerStatuses[0].state.terminated!, false);
+  // The engine's own start error stays the message.
+  const err = podStatus(pod(spec), observed([{ name: 'main', current: exited('c3', 127, ZERO, ZERO, { Error: 'exec: "nope": not found' }), messages: { current: 'ignored' } }]));
+  assert.equal(err.containerStatuses[0].state.terminated?.message, 'exec: "nope": not found');
 });
