@@ -3,6 +3,7 @@
 // its containers; a timer exists only for a thing due at a known time (a back-off's end).
 import type { Registry } from '../machinery/registry.ts';
 import type { KindInfo, KObject } from '../machinery/types.ts';
+import { recordEvent } from './events.ts';
 import { deepEqual } from '../machinery/util.ts';
 import { log } from '../log.ts';
 import { claimVolume } from './storage.ts';
@@ -610,22 +611,8 @@ export class PodController {
 
   /** An Event about the pod, aggregated by reason and message as the kubelet's recorder does. */
   private event(pod: KObject, type: string, reason: string, message: string, container?: string): void {
-    const kind = this.registry.kinds.get('events');
-    if (!kind) return;
-    const ns = pod.metadata.namespace!;
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const involved: Obj = { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, namespace: ns, uid: pod.metadata.uid, resourceVersion: pod.metadata.resourceVersion };
-    if (container) involved.fieldPath = `spec.containers{${container}}`;
-    const same = this.registry.all(kind, ns).find((e) => (e.involvedObject as Obj)?.uid === pod.metadata.uid && e.reason === reason && e.message === message);
-    const write = same
-      ? this.registry.update(kind, ns, same.metadata.name!, { ...same, count: Number(same.count ?? 1) + 1, lastTimestamp: now }, { skipRvCheck: true })
-      : this.registry.create(kind, ns, {
-        apiVersion: 'v1', kind: 'Event',
-        metadata: { name: `${pod.metadata.name}.${Date.now().toString(16)}${Math.floor(Math.random() * 4096).toString(16)}`, namespace: ns },
-        involvedObject: involved, reason, message, type, count: 1, firstTimestamp: now, lastTimestamp: now,
-        source: { component: 'kubelet', host: this.facts?.nodeName }, reportingComponent: 'kubelet', reportingInstance: this.facts?.nodeName,
-      });
-    void Promise.resolve(write).catch(() => {});
+    recordEvent(this.registry, pod, type as 'Normal' | 'Warning', reason, message, { component: 'kubelet', host: this.facts?.nodeName },
+      { apiVersion: 'v1', kind: 'Pod', fieldPath: container ? `spec.containers{${container}}` : undefined });
   }
 }
 
