@@ -9,11 +9,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-const bundle = join(root, 'dist', 'k2d.js');
+const bundle = resolve(root, process.env.K2D_BENCH_BUNDLE ?? 'dist/k2d.js');
+// K2D_BENCH_ONLY=pods skips the API-call and idle sections (pod figures only, for quick runs).
+const ONLY_PODS = process.env.K2D_BENCH_ONLY === 'pods';
 const IDLE_SECONDS = Number(process.env.K2D_BENCH_IDLE_SECONDS ?? 60);
 const CALLS = Number(process.env.K2D_BENCH_CALLS ?? 10_000);
 const PODS = Number(process.env.K2D_BENCH_PODS ?? 100);
 const POD_BENCH = PODS > 0;
+const DEPLOY_PODS = Number(process.env.K2D_BENCH_DEPLOY_REPLICAS ?? 10);
+const RSS_PODS = Number(process.env.K2D_BENCH_RSS_PODS ?? 50);
 // The flags production runs with (package.json "start", Dockerfile ENTRYPOINT).
 const NODE_FLAGS = (process.env.K2D_NODE_FLAGS ?? '--lite-mode --no-expose-wasm').split(' ').filter(Boolean);
 
@@ -44,22 +48,64 @@ function writeBytes(pid: number): number {
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(s.length * p))]; };
 const ms = (n: number) => `${n.toFixed(2)} ms`;
 
-interface Client { call(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> }
+interface Client { call(method: string, path: string, body?: unknown, contentType?: string): Promise<{ status: number; text: string }> }
+interface K2dClient extends Client {
+  /**
+   * Watches one object of a collection; resolves once the watch is open, with `done`, which
+   * resolves at the first state of the object for which `until` holds.
+   */
+  watch(collection: string, name: string, until: (o: any) => boolean): Promise<{ done: Promise<void> }>;
+}
 
-function k2dClient(port: number, token: string, ca: string): Client {
+function k2dClient(port: number, token: string, ca: string): K2dClient {
   const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca });
+  const watchAgent = new https.Agent({ keepAlive: false, ca });
+  const headers = { authorization: `Bearer ${token}` };
   return {
-    call(method, path, body) {
+    call(method, path, body, contentType = 'application/json') {
       return new Promise((res, rej) => {
         const data = body === undefined ? undefined : JSON.stringify(body);
-        const req = https.request({ host: '127.0.0.1', port, path, method, agent, servername: 'localhost', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(data ? { 'content-length': Buffer.byteLength(data) } : {}) } }, (r) => {
+        const req = https.request({ host: '127.0.0.1', port, path, method, agent, servername: 'localhost', headers: { ...headers, 'content-type': contentType, ...(data ? { 'content-length': Buffer.byteLength(data) } : {}) } }, (r) => {
           let text = ''; r.setEncoding('utf8'); r.on('data', (c) => { text += c; }); r.on('end', () => res({ status: r.statusCode!, text }));
         });
         req.on('error', rej);
         req.end(data);
       });
     },
+    watch(collection, name, until) {
+      return new Promise((opened, rej) => {
+        const path = `${collection}?watch=true&fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}`;
+        const req = https.request({ host: '127.0.0.1', port, path, method: 'GET', agent: watchAgent, servername: 'localhost', headers }, (r) => {
+          if (r.statusCode !== 200) { rej(new Error(`watch ${path}: ${r.statusCode}`)); return; }
+          const done = new Promise<void>((ok, fail) => {
+            let buf = '';
+            r.setEncoding('utf8');
+            r.on('data', (c) => {
+              buf += c;
+              let nl: number;
+              while ((nl = buf.indexOf('\n')) >= 0) {
+                const ev = JSON.parse(buf.slice(0, nl)); buf = buf.slice(nl + 1);
+                if (ev.type !== 'BOOKMARK' && ev.type !== 'ERROR' && until(ev.object)) { ok(); req.destroy(); return; }
+              }
+            });
+            r.on('end', () => fail(new Error(`watch of ${name} ended first`)));
+          });
+          opened({ done });
+        });
+        req.on('error', rej);
+        req.end();
+      });
+    },
   };
+}
+
+/** Waits (up to 5 min) for a collection to list no item. */
+async function gone(k: Client, path: string): Promise<void> {
+  for (let i = 0; i < 1500; i++) {
+    if (!JSON.parse((await k.call('GET', path)).text).items?.length) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${path} still lists items`);
 }
 
 function dockerClient(): Client {
@@ -115,6 +161,7 @@ async function main(): Promise<void> {
     const ca = readFileSync(join(dataDir, 'ca.crt'), 'utf8');
     const k = k2dClient(port, token, ca);
     const d = dockerClient();
+    if (!ONLY_PODS) {
     const ns = '/api/v1/namespaces/default/configmaps';
     await k.call('POST', ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bench-get' }, data: { a: 'b' } });
     await k.call('GET', `${ns}/bench-get`);
@@ -144,49 +191,84 @@ async function main(): Promise<void> {
     const after = procStat(pid); const wa = writeBytes(pid);
     rows.push([`CPU ticks over ${IDLE_SECONDS} s idle (after 15 s settling)`, String(after.ticks - before.ticks)]);
     rows.push([`bytes written to disk over ${IDLE_SECONDS} s idle`, String(wa - wb)]);
+    }
     if (POD_BENCH) {
-      // Pods: create -> Running against docker create+start of the same image, then a list of
-      // PODS pods against the engine's own container list.
       const image = process.env.K2D_BENCH_IMAGE ?? 'busybox:latest';
       const podsPath = '/api/v1/namespaces/default/pods';
-      const podBody = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { bench: 'k2d' } },
-        spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] } });
-      const running = async (name: string) => {
-        for (let i = 0; i < 3000; i++) {
-          const r = await k.call('GET', `${podsPath}/${name}`);
-          if (JSON.parse(r.text).status?.phase === 'Running') return;
-          await new Promise((res) => setTimeout(res, 5));
-        }
-        throw new Error(`${name} not Running`);
+      const template = { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] };
+      const podBody = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { bench: 'k2d' } }, spec: template });
+      const raw = async (name: string, net?: string) => {
+        const c = await d.call('POST', `/containers/create?name=${name}`, { Image: image, Cmd: ['sleep', '3600'], Labels: { 'k2d.io/instance': 'bench' }, ...(net ? { HostConfig: { NetworkMode: net } } : {}) });
+        const id = JSON.parse(c.text).Id;
+        if (!id) throw new Error(c.text);
+        const r = await d.call('POST', `/containers/${id}/start`);
+        if (r.status !== 204) throw new Error(r.text);
       };
-      const podT = await timed(10, async (i) => {
-        const r = await k.call('POST', podsPath, podBody(`bench-run-${i}`));
+      const podRunning = (o: any) => o.status?.phase === 'Running';
+
+      // Pod create -> Running as a client that waits sees it: a watch opened before the create.
+      // Against `docker run -d` of the same image (create+start on the default bridge), and the
+      // same on the pods' own user-defined network, where the engine also sets up its DNS.
+      const podT: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const name = `bench-run-${i}`;
+        const w = await k.watch(podsPath, name, podRunning);
+        const t = process.hrtime.bigint();
+        const r = await k.call('POST', podsPath, podBody(name));
         if (r.status !== 201) throw new Error(r.text);
-        await running(`bench-run-${i}`);
-      });
-      const runT = await timed(10, async (i) => {
-        const c = await d.call('POST', `/containers/create?name=k2d-bench-raw-${i}`, { Image: image, Cmd: ['sleep', '3600'], Labels: { 'k2d.io/instance': 'bench' } });
-        const id = JSON.parse(c.text).Id;
-        await d.call('POST', `/containers/${id}/start`);
-      });
-      // The same on the pods' own user-defined network, where the engine also sets up its DNS:
-      // most of a pod's start is its sandbox joining that network.
-      const netT = await timed(10, async (i) => {
-        const c = await d.call('POST', `/containers/create?name=k2d-bench-net-${i}`, { Image: image, Cmd: ['sleep', '3600'], Labels: { 'k2d.io/instance': 'bench' }, HostConfig: { NetworkMode: 'k2d-bench' } });
-        const id = JSON.parse(c.text).Id;
-        await d.call('POST', `/containers/${id}/start`);
-      });
+        await w.done;
+        podT.push(Number(process.hrtime.bigint() - t) / 1e6);
+      }
+      const runT = await timed(10, (i) => raw(`k2d-bench-raw-${i}`));
+      const netT = await timed(10, (i) => raw(`k2d-bench-net-${i}`, 'k2d-bench'));
       rows.push(['pod create -> Running p50', `${ms(pct(podT, 0.5))}  (docker create+start p50 ${ms(pct(runT, 0.5))}, ratio ${(pct(podT, 0.5) / pct(runT, 0.5)).toFixed(2)}x; on the pod network ${ms(pct(netT, 0.5))}, ratio ${(pct(podT, 0.5) / pct(netT, 0.5)).toFixed(2)}x)`]);
-      for (let i = 10; i < PODS; i++) await k.call('POST', podsPath, podBody(`bench-run-${i}`));
-      for (let i = 10; i < PODS; i++) await running(`bench-run-${i}`);
+      await k.call('DELETE', `${podsPath}?labelSelector=bench%3Dk2d`);
+      for (let i = 0; i < 10; i++) await d.call('DELETE', `/containers/k2d-bench-raw-${i}?force=1`);
+      for (let i = 0; i < 10; i++) await d.call('DELETE', `/containers/k2d-bench-net-${i}?force=1`);
+      await gone(k, `${podsPath}?labelSelector=bench%3Dk2d`);
+
+      if (DEPLOY_PODS > 0) {
+        // A Deployment from apply (the create kubectl apply sends for a new object) to Available
+        // as `kubectl rollout status` sees it, through a watch; against the same number of raw
+        // create+start, all at once (as the ReplicaSet creates its pods) and one after another.
+        const dPath = '/apis/apps/v1/namespaces/default/deployments';
+        const deployment = (replicas: number) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'bench-deploy' },
+          spec: { replicas, selector: { matchLabels: { app: 'bench-deploy' } }, template: { metadata: { labels: { app: 'bench-deploy' } }, spec: template } } });
+        const available = (n: number) => (o: any) => (o.status?.observedGeneration ?? 0) >= (o.metadata?.generation ?? 1)
+          && o.status?.updatedReplicas === n && o.status?.availableReplicas === n && (o.status?.replicas ?? 0) === n;
+        const w = await k.watch(dPath, 'bench-deploy', available(DEPLOY_PODS));
+        const t = process.hrtime.bigint();
+        const r = await k.call('POST', dPath, deployment(DEPLOY_PODS));
+        if (r.status !== 201) throw new Error(r.text);
+        await w.done;
+        const deployT = Number(process.hrtime.bigint() - t) / 1e6;
+        const [burstT] = await timed(1, () => Promise.all(Array.from({ length: DEPLOY_PODS }, (_, i) => raw(`k2d-bench-burst-${i}`))));
+        const [seqT] = await timed(1, async () => { for (let i = 0; i < DEPLOY_PODS; i++) await raw(`k2d-bench-seq-${i}`); });
+        rows.push([`${DEPLOY_PODS}-replica Deployment apply -> Available`, `${ms(deployT)}  (${DEPLOY_PODS} docker create+start at once ${ms(burstT)}, ratio ${(deployT / burstT).toFixed(2)}x; one after another ${ms(seqT)}, ratio ${(deployT / seqT).toFixed(2)}x)`]);
+        for (let i = 0; i < DEPLOY_PODS; i++) await d.call('DELETE', `/containers/k2d-bench-burst-${i}?force=1`);
+        for (let i = 0; i < DEPLOY_PODS; i++) await d.call('DELETE', `/containers/k2d-bench-seq-${i}?force=1`);
+        if (RSS_PODS > 0) {
+          const ws = await k.watch(dPath, 'bench-deploy', available(RSS_PODS));
+          const s = await k.call('PATCH', `${dPath}/bench-deploy/scale`, { spec: { replicas: RSS_PODS } }, 'application/merge-patch+json');
+          if (s.status !== 200) throw new Error(s.text);
+          await ws.done;
+          await new Promise((res) => setTimeout(res, 3000));
+          rows.push([`RSS with ${RSS_PODS} pods running (Deployment)`, `${(procStat(pid).rssKb / 1024).toFixed(1)} MB`]);
+        }
+        await k.call('DELETE', `${dPath}/bench-deploy`);
+        await gone(k, `${podsPath}?labelSelector=app%3Dbench-deploy`);
+      }
+
+      // A list of PODS pods against the engine's own container list.
+      for (let i = 0; i < PODS; i++) await k.call('POST', podsPath, podBody(`bench-run-${i}`));
+      for (let i = 0; i < PODS; i++) await (await k.watch(podsPath, `bench-run-${i}`, podRunning)).done;
       await new Promise((r) => setTimeout(r, 3000));
       rows.push([`RSS with ${PODS} pods running`, `${(procStat(pid).rssKb / 1024).toFixed(1)} MB`]);
       const listPodsT = await timed(50, async () => { const r = await k.call('GET', podsPath); if (r.status !== 200) throw new Error(r.text); });
       const listCT = await timed(50, () => d.call('GET', '/containers/json?all=1'));
-      rows.push([`list ${PODS} pods p50`, `${ms(pct(listPodsT, 0.5))}  (docker GET /containers/json of ${PODS * 2 + 10} p50 ${ms(pct(listCT, 0.5))}, ratio ${(pct(listPodsT, 0.5) / pct(listCT, 0.5)).toFixed(2)}x)`]);
+      const engineCount = JSON.parse((await d.call('GET', '/containers/json?all=1')).text).length;
+      rows.push([`list ${PODS} pods p50`, `${ms(pct(listPodsT, 0.5))}  (docker GET /containers/json of ${engineCount} p50 ${ms(pct(listCT, 0.5))}, ratio ${(pct(listPodsT, 0.5) / pct(listCT, 0.5)).toFixed(2)}x)`]);
       await k.call('DELETE', `${podsPath}?labelSelector=bench%3Dk2d`);
-      for (let i = 0; i < 10; i++) await d.call('DELETE', `/containers/k2d-bench-raw-${i}?force=1`);
-      for (let i = 0; i < 10; i++) await d.call('DELETE', `/containers/k2d-bench-net-${i}?force=1`);
     }
 
   } finally {
