@@ -65,6 +65,8 @@ interface PodMemory {
   createErrors: Map<string, { reason: string; message: string }>;
   /** Service port relays started in the current sandbox */
   relays?: { sandbox: string; ports: Map<number, number> };
+  /** the Service aliases its sandbox was last seen or made to carry (sorted, as JSON) */
+  aliases?: string;
 }
 
 const attemptOf = (c: DockerInspect) => Number(c.Config?.Labels?.[LABELS.restartCount] ?? 0);
@@ -86,6 +88,8 @@ export class PodController {
    * (src/runtime/services.ts). Checked on every sync; whoever changes the answer enqueues the pod.
    */
   serviceNetwork?: (pod: KObject) => { aliases: string[]; relays: Array<{ port: number; target: number }> };
+  /** Told after a sandbox was reconnected for its aliases (its address may have changed). */
+  onNetworkChange?: (pod: KObject) => void;
 
   constructor(private registry: Registry, private engine: PodEngine, private instance: string) {
     this.kind = registry.kind('pods');
@@ -400,9 +404,23 @@ export class PodController {
     // otherwise wait forever.
     for (const id of early.values()) await this.engine.remove(id).catch(() => {});
     let after = await this.engine.podContainers(uid);
-    if (await this.syncAliases(pod, after)) after = await this.engine.podContainers(uid);
+    const reconnected = await this.syncAliases(pod, after);
+    if (reconnected) after = await this.engine.podContainers(uid);
     this.prober?.sync(pod, after, podIP);
     await this.writeStatus(pod, after, waiting, backoff);
+    if (reconnected) {
+      const live = this.podByUid(uid);
+      if (live) this.mem(uid).aliases = reconnected;
+      this.onNetworkChange?.(pod);
+    }
+  }
+
+  /**
+   * The aliases a pod's sandbox carries, as this controller last saw or set them (sorted, JSON);
+   * undefined for a pod not synced since start (its sandbox keeps what it was given).
+   */
+  appliedAliases(uid: string): string | undefined {
+    return this.memory.get(uid)?.aliases;
   }
 
   /**
@@ -426,12 +444,12 @@ export class PodController {
 
   /**
    * Reconnects the sandbox when its Service aliases are not the wanted ones, and starts the
-   * Service port relays it lacks; true when the sandbox was reconnected.
+   * Service port relays it lacks; the aliases set (JSON) when it was reconnected.
    */
-  private async syncAliases(pod: KObject, containers: DockerInspect[]): Promise<boolean> {
-    if (!this.serviceNetwork || !this.engine.setAliases || (pod.spec as Obj)?.hostNetwork) return false;
+  private async syncAliases(pod: KObject, containers: DockerInspect[]): Promise<string | undefined> {
+    if (!this.serviceNetwork || !this.engine.setAliases || (pod.spec as Obj)?.hostNetwork) return undefined;
     const sandbox = containers.filter((c) => kindOf(c) === 'sandbox' && c.State.Running).sort(newestFirst)[0];
-    if (!sandbox) return false;
+    if (!sandbox) return undefined;
     const net = this.facts!.network;
     const live = this.podByUid(pod.metadata.uid!) ?? pod;
     const { aliases, relays } = this.serviceNetwork(live);
@@ -439,9 +457,16 @@ export class PodController {
     const want = [...new Set(aliases)].sort();
     // The engine adds the container's short id itself.
     const have = [...new Set((sandbox.NetworkSettings?.Networks?.[net]?.Aliases ?? []).filter((a) => !sandbox.Id.startsWith(a)))].sort();
-    if (deepEqual(want, have)) return false;
+    const m = this.mem(pod.metadata.uid!);
+    if (deepEqual(want, have)) {
+      m.aliases = JSON.stringify(want);
+      return undefined;
+    }
+    // Until the pod's status carries the address it has after the reconnect, it backs no Service
+    // (src/runtime/services.ts): the engine may hand its old address to another container.
+    m.aliases = 'reconnecting';
     await this.engine.setAliases(sandbox.Id, net, want);
-    return true;
+    return JSON.stringify(want);
   }
 
   /** Relays are started once per sandbox; a relay no Service wants any more stays until the sandbox goes. */

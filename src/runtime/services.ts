@@ -62,6 +62,24 @@ export class ServiceController {
       this.told.set(pod.metadata.uid!, JSON.stringify(n));
       return n;
     };
+    pods.onNetworkChange = (pod) => this.resyncSelecting(pod);
+  }
+
+  /**
+   * A pod backs Services only while its sandbox carries the aliases it should: a reconnect for
+   * new aliases releases its address, which the engine may give to another container at once,
+   * so until the pod's status shows the address it has after, traffic must not be sent to it.
+   */
+  private settled(pod: KObject): boolean {
+    if ((pod.spec as Record<string, unknown> | undefined)?.hostNetwork) return true;
+    const applied = this.pods?.appliedAliases(pod.metadata.uid!);
+    return applied === undefined || applied === JSON.stringify([...new Set(this.networkOf(pod).aliases)].sort());
+  }
+
+  private resyncSelecting(pod: KObject): void {
+    for (const s of this.registry.all(this.svc, pod.metadata.namespace)) {
+      if (selectorMatches(s, pod)) this.add(`${s.metadata.namespace}/${s.metadata.name}`);
+    }
   }
 
   networkOf(pod: KObject): PodNetwork {
@@ -140,7 +158,7 @@ export class ServiceController {
       return;
     }
     const node = this.nodeName();
-    const list = backends(svc, this.registry.all(this.pod, ns));
+    const list = backends(svc, this.registry.all(this.pod, ns), (pod) => this.settled(pod));
     await this.writeEndpoints(svc, endpointsFor(svc, list, node));
     await this.writeSlice(svc, sliceFor(svc, list, node));
     await this.syncProxies(ns, name, svc, list);

@@ -112,11 +112,14 @@ export function podRelays(pod: KObject, services: KObject[]): Relay[] {
 
 export interface Backend { pod: KObject; ip: string; ready: boolean; serving: boolean; terminating: boolean }
 
-/** The pods behind a Service with an address, ready or not (terminating ones flagged). */
-export function backends(svc: KObject, pods: KObject[]): Backend[] {
+/**
+ * The pods behind a Service with an address, ready or not (terminating ones flagged). `settled`
+ * leaves out pods whose address is in question (a sandbox being reconnected for its aliases).
+ */
+export function backends(svc: KObject, pods: KObject[], settled: (pod: KObject) => boolean = () => true): Backend[] {
   const out: Backend[] = [];
   for (const pod of pods) {
-    if (!selectorMatches(svc, pod)) continue;
+    if (!selectorMatches(svc, pod) || !settled(pod)) continue;
     const st = (pod.status ?? {}) as Obj;
     const ip = st.podIP as string | undefined;
     if (!ip || st.phase === 'Succeeded' || st.phase === 'Failed') continue;

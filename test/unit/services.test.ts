@@ -116,6 +116,15 @@ test('proxy ports: NodePort publishes the nodePort, LoadBalancer the port too, o
   assert.deepEqual(proxyPorts(cip, backends(cip, pods)), []);
 });
 
+test('backends leave out pods whose address is in question (sandbox being reconnected)', () => {
+  const pods = [pod('a', { app: 'web' }, { ready: true, ip: '172.18.0.10' }), pod('b', { app: 'web' }, { ready: true, ip: '172.18.0.11' })];
+  const np = svc('np', { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, nodePort: 30080, protocol: 'TCP' }] });
+  const settledOnlyA = (p: KObject) => p.metadata.name === 'a';
+  assert.deepEqual(backends(np, pods, settledOnlyA).map((b) => b.ip), ['172.18.0.10']);
+  assert.deepEqual(proxyPorts(np, backends(np, pods, settledOnlyA)), [{ port: 80, hostPorts: [30080], backends: [{ ip: '172.18.0.10', port: 8080 }] }]);
+  assert.deepEqual(backends(np, pods).map((b) => b.ip), ['172.18.0.10', '172.18.0.11']);
+});
+
 test('podServing: finished pods never serve', () => {
   const s = svc('web', { selector: { app: 'web' }, publishNotReadyAddresses: true });
   assert.equal(podServing(pod('a', { app: 'web' }, { status: { phase: 'Succeeded' } }), s), false);
