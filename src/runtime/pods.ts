@@ -580,7 +580,8 @@ export class PodController {
       const cs = specs.find((x) => x.name === nameOf(c));
       const failed = cs ? await this.hook(pod, cs, c.Id, 'preStop', grace) : undefined;
       if (failed !== undefined) this.event(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${failed}`, nameOf(c));
-      const left = Math.max(0, grace - Math.ceil((Date.now() - started) / 1000));
+      // Whole seconds (the engine's unit): what a preStop hook took comes off, a few ms do not.
+      const left = Math.max(0, grace - Math.round((Date.now() - started) / 1000));
       await this.engine.stop(c.Id, left).catch(() => {});
     }));
     for (const c of containers) await this.engine.remove(c.Id).catch(() => {});

@@ -347,6 +347,23 @@ test('PodSpec fields: env fieldRef/resourceFieldRef/secretKeyRef, envFrom, downw
   await kubectlOk(s, ['delete', 'pod', 'fields', '-n', ns, '--grace-period=1']);
 });
 
+test('a deleted pod gets its whole grace period: a TERM handler of half a second finishes with grace 1', async () => {
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: yaml([
+    'apiVersion: v1', 'kind: PersistentVolumeClaim', 'metadata: {name: grace-data}', 'spec:', '  accessModes: [ReadWriteOnce]', '  resources: {requests: {storage: 1Mi}}',
+    '---',
+    'apiVersion: v1', 'kind: Pod', 'metadata: {name: graceful}', 'spec:', '  terminationGracePeriodSeconds: 1',
+    '  volumes: [{name: d, persistentVolumeClaim: {claimName: grace-data}}]',
+    '  containers:', '  - name: main', `    image: ${IMAGE}`, '    imagePullPolicy: IfNotPresent', '    volumeMounts: [{name: d, mountPath: /d}]',
+    '    command: ["sh", "-c", "trap \'usleep 500000; echo clean > /d/exit; exit 0\' TERM; echo up > /d/exit; while true; do sleep 0.1; done"]',
+  ]) });
+  await kubectlOk(s, ['wait', '--for=condition=Ready', 'pod/graceful', '-n', ns, '--timeout=60s']);
+  await kubectlOk(s, ['delete', 'pod', 'graceful', '-n', ns]);
+  const out = await kubectlOk(s, ['run', 'grace-read', '-n', ns, '-i', '--rm', '--restart=Never', `--image=${IMAGE}`, '--image-pull-policy=IfNotPresent',
+    '--overrides', JSON.stringify({ spec: { volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'grace-data' } }], containers: [{ name: 'grace-read', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['cat', '/d/exit'], volumeMounts: [{ name: 'd', mountPath: '/d' }] }] } })], { timeoutMs: 60_000 });
+  assert.match(out.stdout, /^clean$/m, 'the TERM handler ran to its end before the kill');
+  await kubectlOk(s, ['delete', 'pvc', 'grace-data', '-n', ns]);
+});
+
 test('kubectl describe node shows allocatable, the pods on it and the images on the engine', async () => {
   await kubectlOk(s, ['run', 'counted', '-n', ns, `--image=${IMAGE}`, '--image-pull-policy=IfNotPresent', '--', 'sleep', '3600']);
   await kubectlOk(s, ['wait', '--for=condition=Ready', 'pod/counted', '-n', ns, '--timeout=60s']);
