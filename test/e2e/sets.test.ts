@@ -126,6 +126,28 @@ test('StatefulSet of 3: defaults, pods created in order with identity and one cl
   assert.match(old.stdout, /partitioned roll out complete/);
 });
 
+test('StatefulSet pods resolve by <pod>.<serviceName> through the headless Service, also fully qualified', async () => {
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: `apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec:
+  clusterIP: None
+  selector: { app: web }
+  ports: [{ port: 80 }]
+` });
+  const ipOf = async (name: string) => (await json(['get', 'pod', name])).status.podIP as string;
+  for (const [from, name] of [['web-0', 'web-1.web'], ['web-2', `web-0.web.${ns}.svc.cluster.local`]]) {
+    const target = name.split('.')[0];
+    await waitFor(async () => {
+      // ping resolves through the C library, as applications do (search domains applied);
+      // busybox nslookup would ask for the name exactly as written.
+      const r = await kubectl(s, ['exec', from, '-n', ns, '--', 'ping', '-c', '1', '-W', '1', name]);
+      const ip = await ipOf(target);
+      return r.stdout.includes(`PING ${name} (${ip})`);
+    }, { timeoutMs: 60_000, intervalMs: 1000, what: `${name} resolving from ${from} to ${target}'s address` });
+  }
+});
+
 test('only the fields upstream allows may change: serviceName is forbidden', async () => {
   const r = await kubectl(s, ['patch', 'sts', 'web', '-n', ns, '--type=merge', '-p', '{"spec":{"serviceName":"other"}}']);
   assert.notEqual(r.code, 0);
