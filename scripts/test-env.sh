@@ -54,6 +54,14 @@ else
   say "docker engine $v started"
 fi
 
+# --- qemu-user: the sandbox program's arm64 and arm builds run under it in the unit tests -----
+if command -v qemu-aarch64 >/dev/null 2>&1 && command -v qemu-arm >/dev/null 2>&1; then
+  say "qemu-user present"
+else
+  apt_install qemu-user
+  say "qemu-user installed"
+fi
+
 # --- busybox image (no registry here: built from Debian's static busybox) --------------------
 if docker image inspect busybox:latest >/dev/null 2>&1; then
   say "image busybox:latest present"
