@@ -20,7 +20,7 @@ export interface ContainerInspect {
   RestartCount: number;
   Config: {
     Image: string; Labels: Record<string, string>; Tty: boolean; OpenStdin: boolean; StdinOnce: boolean;
-    User: string; Env: string[];
+    User: string; Env: string[]; Hostname: string;
   };
   State: ContainerState;
   HostConfig: { NetworkMode: string };
@@ -118,7 +118,7 @@ export async function inspect(engine: Engine, containerId: string): Promise<Cont
     Id: c.Id, Name: String(c.Name ?? '').replace(/^\//, ''), Created: c.Created, Image: c.Image, RestartCount: c.RestartCount ?? 0,
     Config: {
       Image: c.Config?.Image ?? '', Labels: c.Config?.Labels ?? {}, Tty: !!c.Config?.Tty, OpenStdin: !!c.Config?.OpenStdin,
-      StdinOnce: !!c.Config?.StdinOnce, User: c.Config?.User ?? '', Env: c.Config?.Env ?? [],
+      StdinOnce: !!c.Config?.StdinOnce, User: c.Config?.User ?? '', Env: c.Config?.Env ?? [], Hostname: c.Config?.Hostname ?? '',
     },
     State: {
       Status: s.Status, Running: !!s.Running, Paused: !!s.Paused, Restarting: !!s.Restarting, OOMKilled: !!s.OOMKilled,

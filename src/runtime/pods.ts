@@ -454,19 +454,23 @@ export class PodController {
     const live = this.podByUid(pod.metadata.uid!) ?? pod;
     const { aliases, relays } = this.serviceNetwork(live);
     await this.syncRelays(pod.metadata.uid!, sandbox.Id, relays);
-    const want = [...new Set(aliases)].sort();
-    // The engine adds the container's short id itself.
-    const have = [...new Set((sandbox.NetworkSettings?.Networks?.[net]?.Aliases ?? []).filter((a) => !sandbox.Id.startsWith(a)))].sort();
+    const wanted = [...new Set(aliases)].sort();
+    // The engine adds the container's short id and its hostname itself (when the hostname is not
+    // the container's name), so they are neither asked for nor a difference.
+    const hostname = (sandbox.Config as { Hostname?: string } | undefined)?.Hostname;
+    const own = (a: string) => sandbox.Id.startsWith(a) || (!!hostname && a === hostname);
+    const want = wanted.filter((a) => !own(a));
+    const have = [...new Set((sandbox.NetworkSettings?.Networks?.[net]?.Aliases ?? []).filter((a) => !own(a)))].sort();
     const m = this.mem(pod.metadata.uid!);
     if (deepEqual(want, have)) {
-      m.aliases = JSON.stringify(want);
+      m.aliases = JSON.stringify(wanted);
       return undefined;
     }
     // Until the pod's status carries the address it has after the reconnect, it backs no Service
     // (src/runtime/services.ts): the engine may hand its old address to another container.
     m.aliases = 'reconnecting';
     await this.engine.setAliases(sandbox.Id, net, want);
-    return JSON.stringify(want);
+    return JSON.stringify(wanted);
   }
 
   /** Relays are started once per sandbox; a relay no Service wants any more stays until the sandbox goes. */

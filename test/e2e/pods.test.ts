@@ -364,6 +364,27 @@ test('a deleted pod gets its whole grace period: a TERM handler of half a second
   await kubectlOk(s, ['delete', 'pvc', 'grace-data', '-n', ns]);
 });
 
+test('a pod no Service selects keeps its sandbox connected: no reconnect however often it is synced', async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: yaml([
+    'apiVersion: v1', 'kind: Pod', 'metadata: {name: steady, labels: {app: steady}}', 'spec:', '  terminationGracePeriodSeconds: 0',
+    '  containers:', '  - name: main', `    image: ${IMAGE}`, '    imagePullPolicy: IfNotPresent', '    command: ["sleep", "3600"]',
+    '    readinessProbe: {exec: {command: ["true"]}, periodSeconds: 1}',
+  ]) });
+  await kubectlOk(s, ['wait', '--for=condition=Ready', 'pod/steady', '-n', ns, '--timeout=60s']);
+  // More syncs: a label change and an exec.
+  await kubectlOk(s, ['label', 'pod', 'steady', '-n', ns, 'extra=1']);
+  await kubectlOk(s, ['exec', 'steady', '-n', ns, '--', 'true']);
+  await new Promise((r) => setTimeout(r, 2000));
+  const pod = await getPod('steady');
+  const sandbox = (await docker(['ps', '-q', '--no-trunc', '--filter', `label=io.kubernetes.pod.uid=${pod.metadata.uid}`, '--filter', 'label=k2d.io/kind=sandbox'])).stdout.trim();
+  assert.ok(sandbox);
+  const ev = await docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000)), '--filter', 'type=network', '--filter', 'event=disconnect', '--format', '{{.Actor.Attributes.container}}']);
+  assert.equal(ev.code, 0, ev.stderr);
+  assert.ok(!ev.stdout.includes(sandbox), 'the sandbox was disconnected from the pod network');
+  await kubectlOk(s, ['delete', 'pod', 'steady', '-n', ns]);
+});
+
 test('kubectl describe node shows allocatable, the pods on it and the images on the engine', async () => {
   await kubectlOk(s, ['run', 'counted', '-n', ns, `--image=${IMAGE}`, '--image-pull-policy=IfNotPresent', '--', 'sleep', '3600']);
   await kubectlOk(s, ['wait', '--for=condition=Ready', 'pod/counted', '-n', ns, '--timeout=60s']);
