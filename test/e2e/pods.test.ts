@@ -97,11 +97,13 @@ test('an 8 Mi memory limit exceeded: OOMKilled', async () => {
     '    command: ["sh", "-c", "x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; while true; do x=$x$x; done"]',
     '    resources:', '      limits:', '        memory: 8Mi',
   ]) });
+  // The engine may report the exit a moment before it marks the container OOM-killed (its oom
+  // event can follow the die event); the status follows that event.
   const pod = await waitFor(async () => {
     const p = await getPod('oom');
-    return p.status.containerStatuses?.[0]?.state?.terminated ? p : undefined;
-  }, { timeoutMs: 60_000, what: 'the container to be killed' });
-  assert.equal(pod.status.containerStatuses[0].state.terminated.reason, 'OOMKilled');
+    return p.status.containerStatuses?.[0]?.state?.terminated?.reason === 'OOMKilled' ? p : undefined;
+  }, { timeoutMs: 60_000, what: 'the container to be OOM-killed' });
+  assert.equal(pod.status.containerStatuses[0].state.terminated.exitCode, 137);
   assert.equal(pod.status.phase, 'Failed');
   await kubectlOk(s, ['delete', 'pod', 'oom', '-n', ns, '--grace-period=1']);
 });
