@@ -1,3 +1,5 @@
+import type { KObject, OwnerReference } from './types.ts';
+
 export function clone<T>(v: T): T {
   return structuredClone(v);
 }
@@ -16,4 +18,14 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   if (ka.length !== kb.length) return false;
   for (const k of ka) if (!deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
   return true;
+}
+
+/** The controller ownerReference of an object, if any. */
+export function controllerOf(o: KObject): OwnerReference | undefined {
+  return (o.metadata.ownerReferences ?? []).find((r) => r.controller);
+}
+
+/** A time as the API writes it: RFC 3339 in UTC, whole seconds. */
+export function rfc3339(d: Date = new Date()): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -4,15 +4,13 @@
 import { ApiError } from '../machinery/errors.ts';
 import type { Registry } from '../machinery/registry.ts';
 import type { KindInfo, KObject } from '../machinery/types.ts';
-import { clone, deepEqual } from '../machinery/util.ts';
+import { clone, controllerOf, deepEqual, rfc3339 } from '../machinery/util.ts';
 import { recordEvent } from './events.ts';
 import { formatInZone, parseSchedule, timeZoneError, type CronSchedule } from './cron.ts';
-import { controllerOf, finishedCondition } from './jobs.ts';
-import { KeyedLoop, realTimers, type Timers } from './queue.ts';
+import { finishedCondition } from './jobs.ts';
+import { KeyedLoop, realTimers, splitKey, type Timers } from './queue.ts';
 
 export type { Timers };
-
-const split = (key: string) => key.split('/') as [string, string];
 
 type Obj = Record<string, any>;
 
@@ -34,7 +32,6 @@ export interface CronPlan {
   events: CronEvent[];
 }
 
-const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 const ms = (t: unknown) => (typeof t === 'string' && t ? Date.parse(t) : NaN);
 const spec = (o: KObject) => ((o as Obj).spec ?? {}) as Obj;
 
@@ -227,7 +224,7 @@ export class CronJobController {
   constructor(private registry: Registry, private now: () => Date = () => new Date(), private clock: Timers = realTimers) {
     this.cron = registry.kind('cronjobs.batch');
     this.job = registry.kind('jobs.batch');
-    this.loop = new KeyedLoop('cronjob', (key) => this.sync(...split(key)), { now: () => this.now().getTime(), timers: clock });
+    this.loop = new KeyedLoop('cronjob', (key) => this.sync(...splitKey(key)), { now: () => this.now().getTime(), timers: clock });
   }
 
   start(): void {

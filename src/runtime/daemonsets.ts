@@ -5,11 +5,11 @@
 import { ApiError } from '../machinery/errors.ts';
 import type { Registry } from '../machinery/registry.ts';
 import type { KindInfo, KObject } from '../machinery/types.ts';
-import { clone, deepEqual } from '../machinery/util.ts';
+import { clone, controllerOf, deepEqual } from '../machinery/util.ts';
 import { logError } from '../log.ts';
 import { isPodAvailable, isPodReady, podAvailableAt, podTemplateHash, scaledValue } from './rollout/index.ts';
-import { controllerOf, controllerRef, REVISION_LABEL, RevisionHistory, type RevisionStyle } from './revisions.ts';
-import { KeyedLoop } from './queue.ts';
+import { controllerRef, REVISION_LABEL, RevisionHistory, type RevisionStyle } from './revisions.ts';
+import { KeyedLoop, splitKey } from './queue.ts';
 
 type Obj = Record<string, any>;
 
@@ -223,10 +223,7 @@ export class DaemonSetController {
     this.pod = registry.kind('pods');
     this.node = registry.kinds.get('nodes');
     this.history = new RevisionHistory(registry);
-    this.loop = new KeyedLoop('daemonset', (key) => {
-      const [ns, name] = key.split('/');
-      return this.sync(ns, name);
-    });
+    this.loop = new KeyedLoop('daemonset', (key) => this.sync(...splitKey(key)));
   }
 
   start(): void {

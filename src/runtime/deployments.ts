@@ -6,7 +6,7 @@ import { log, logError } from '../log.ts';
 import { ApiError } from '../machinery/errors.ts';
 import type { Registry } from '../machinery/registry.ts';
 import type { KindInfo, KObject } from '../machinery/types.ts';
-import { clone, deepEqual } from '../machinery/util.ts';
+import { clone, controllerOf, deepEqual } from '../machinery/util.ts';
 import { labelSelectorMatcher, type LabelMatcher, type LabelSelector } from '../machinery/selectors.ts';
 import { ADOPTED } from './adopt.ts';
 import {
@@ -19,11 +19,6 @@ type Obj = Record<string, any>;
 
 const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
 const suffix = () => Array.from({ length: 5 }, () => SAFE[randomInt(SAFE.length)]).join('');
-
-/** The controller ownerReference, if any. */
-function controllerOf(o: KObject): { kind: string; name: string; uid: string } | undefined {
-  return (o.metadata.ownerReferences ?? []).find((r) => r.controller) as { kind: string; name: string; uid: string } | undefined;
-}
 
 /** A selector's matcher; an invalid one (validation refuses those) matches nothing. */
 function matcherOf(sel: unknown): LabelMatcher {

@@ -2,6 +2,7 @@
 // recorder does (a repeat bumps count and lastTimestamp instead of adding an Event).
 import type { Registry } from '../machinery/registry.ts';
 import type { KObject } from '../machinery/types.ts';
+import { rfc3339 } from '../machinery/util.ts';
 
 type Obj = Record<string, any>;
 
@@ -10,8 +11,6 @@ export interface EventSource {
   component: string;
   host?: string;
 }
-
-const rfc3339 = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Records an Event about obj; never throws (an Event is never worth failing the caller). */
 export function recordEvent(

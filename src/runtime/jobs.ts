@@ -9,11 +9,9 @@
 import { ApiError } from '../machinery/errors.ts';
 import type { Registry } from '../machinery/registry.ts';
 import type { KindInfo, KObject } from '../machinery/types.ts';
-import { clone, deepEqual } from '../machinery/util.ts';
+import { clone, controllerOf, deepEqual, rfc3339 } from '../machinery/util.ts';
 import { recordEvent } from './events.ts';
-import { KeyedLoop } from './queue.ts';
-
-const split = (key: string) => key.split('/') as [string, string];
+import { KeyedLoop, splitKey } from './queue.ts';
 
 type Obj = Record<string, any>;
 
@@ -44,15 +42,10 @@ export interface JobPlan {
   events: JobEvent[];
 }
 
-const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 const ms = (t: unknown) => (typeof t === 'string' && t ? Date.parse(t) : NaN);
 const spec = (o: KObject) => ((o as Obj).spec ?? {}) as Obj;
 const status = (o: KObject) => ((o as Obj).status ?? {}) as Obj;
 const phase = (p: KObject) => status(p).phase as string | undefined;
-
-export function controllerOf(o: KObject): { kind: string; name: string; uid: string } | undefined {
-  return (o.metadata.ownerReferences ?? []).find((r) => r.controller) as { kind: string; name: string; uid: string } | undefined;
-}
 
 function condition(job: KObject, type: string): Obj | undefined {
   return ((status(job).conditions ?? []) as Obj[]).find((c) => c.type === type && c.status === 'True');
@@ -467,7 +460,7 @@ export class JobController {
   constructor(private registry: Registry, private now: () => Date = () => new Date()) {
     this.job = registry.kind('jobs.batch');
     this.pod = registry.kind('pods');
-    this.loop = new KeyedLoop('job', (key) => this.sync(...split(key)), { now: () => this.now().getTime() });
+    this.loop = new KeyedLoop('job', (key) => this.sync(...splitKey(key)), { now: () => this.now().getTime() });
   }
 
   start(): void {

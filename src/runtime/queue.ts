@@ -19,6 +19,9 @@ export const realTimers: Timers = {
   clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
+/** `<ns>/<name>` back into its parts. */
+export const splitKey = (key: string) => key.split('/') as [string, string];
+
 // setTimeout holds at most ~24.8 days; a later due time is re-armed by the sync it wakes.
 const MAX_DELAY = 2 ** 31 - 1;
 

@@ -6,7 +6,7 @@
 import { ApiError } from '../machinery/errors.ts';
 import type { Registry } from '../machinery/registry.ts';
 import type { KindInfo, KObject, OwnerReference } from '../machinery/types.ts';
-import { clone } from '../machinery/util.ts';
+import { clone, controllerOf } from '../machinery/util.ts';
 
 type Obj = Record<string, any>;
 
@@ -87,10 +87,6 @@ export function nextRevision(revs: KObject[]): number {
 
 export function controllerRef(set: KObject, kind: string): OwnerReference {
   return { apiVersion: 'apps/v1', kind, name: set.metadata.name!, uid: set.metadata.uid!, controller: true, blockOwnerDeletion: true };
-}
-
-export function controllerOf(o: KObject): OwnerReference | undefined {
-  return (o.metadata.ownerReferences ?? []).find((r) => r.controller);
 }
 
 /**

@@ -19,9 +19,7 @@ import {
 import { networkName } from './adapter.ts';
 import { recordEvent } from './events.ts';
 import type { PodController } from './pods.ts';
-import { KeyedLoop } from './queue.ts';
-
-const split = (key: string) => key.split('/') as [string, string];
+import { KeyedLoop, splitKey } from './queue.ts';
 
 type Obj = Record<string, any>;
 
@@ -51,7 +49,7 @@ export class ServiceController {
     this.pod = registry.kind('pods');
     this.ep = registry.kinds.get('endpoints');
     this.slice = registry.kinds.get('endpointslices.discovery.k8s.io');
-    this.loop = new KeyedLoop('service', (key) => this.sync(...split(key)));
+    this.loop = new KeyedLoop('service', (key) => this.sync(...splitKey(key)));
   }
 
   /** The pod controller asks here what a sandbox's names and relays are. */
@@ -70,10 +68,10 @@ export class ServiceController {
    * new aliases releases its address, which the engine may give to another container at once,
    * so until the pod's status shows the address it has after, traffic must not be sent to it.
    */
-  private settled(pod: KObject): boolean {
+  private settled(pod: KObject, services: KObject[]): boolean {
     if ((pod.spec as Record<string, unknown> | undefined)?.hostNetwork) return true;
     const applied = this.pods?.appliedAliases(pod.metadata.uid!);
-    return applied === undefined || applied === JSON.stringify([...new Set(this.networkOf(pod).aliases)].sort());
+    return applied === undefined || applied === JSON.stringify([...new Set(podAliases(pod, services))].sort());
   }
 
   private resyncSelecting(pod: KObject): void {
@@ -158,7 +156,8 @@ export class ServiceController {
       return;
     }
     const node = this.nodeName();
-    const list = backends(svc, this.registry.all(this.pod, ns), (pod) => this.settled(pod));
+    const services = this.registry.all(this.svc);
+    const list = backends(svc, this.registry.all(this.pod, ns), (pod) => this.settled(pod, services));
     await this.writeEndpoints(svc, endpointsFor(svc, list, node));
     await this.writeSlice(svc, sliceFor(svc, list, node));
     await this.syncProxies(ns, name, svc, list);

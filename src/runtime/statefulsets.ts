@@ -6,14 +6,14 @@
 import { ApiError } from '../machinery/errors.ts';
 import type { Registry } from '../machinery/registry.ts';
 import type { KindInfo, KObject, OwnerReference } from '../machinery/types.ts';
-import { clone, deepEqual } from '../machinery/util.ts';
+import { clone, controllerOf, deepEqual } from '../machinery/util.ts';
 import { logError } from '../log.ts';
 import { isPodAvailable, isPodReady, podAvailableAt, scaledValue } from './rollout/index.ts';
 import {
-  controllerOf, controllerRef, hashRevision, HASH_LABEL, REVISION_LABEL, RevisionHistory, revisionTemplate,
+  controllerRef, hashRevision, HASH_LABEL, REVISION_LABEL, RevisionHistory, revisionTemplate,
   type RevisionStyle,
 } from './revisions.ts';
-import { KeyedLoop } from './queue.ts';
+import { KeyedLoop, splitKey } from './queue.ts';
 
 type Obj = Record<string, any>;
 
@@ -275,10 +275,7 @@ export class StatefulSetController {
     this.pod = registry.kind('pods');
     this.pvc = registry.kinds.get('persistentvolumeclaims');
     this.history = new RevisionHistory(registry);
-    this.loop = new KeyedLoop('statefulset', (key) => {
-      const [ns, name] = key.split('/');
-      return this.sync(ns, name);
-    });
+    this.loop = new KeyedLoop('statefulset', (key) => this.sync(...splitKey(key)));
   }
 
   start(): void {
