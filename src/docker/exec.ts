@@ -139,6 +139,14 @@ export async function attach(engine: Engine, containerId: string, opts: { stdin?
     method: 'POST', path: `${path}/attach`, ok: [101, 200],
     query: { stream: true, stdin: withStdin, stdout: true, stderr: true },
   });
+  // The engine subscribes to the container's output before it answers, so a container running
+  // now ends the stream when it exits. One that stopped before would hold the stream open until
+  // its next start: refuse, as the CRI does, and the client falls back to the logs.
+  const now = await inspect(engine, containerId).catch(() => undefined);
+  if (!now?.State?.Running) {
+    socket.destroy();
+    throw new EngineError(409, 'Conflict', `container ${containerId} is not running`, 409);
+  }
   const p = plumb(socket, tty, withStdin);
   // The stream ends just before the engine records the exit, or on a detach while the process
   // runs on: a short wait tells the two apart.

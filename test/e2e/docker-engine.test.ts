@@ -316,6 +316,15 @@ describe('exec and attach', () => {
     assert.equal(await out, 'ping\n');
     assert.equal(await s.exitCode, 5);
   });
+
+  test('attach to a container that already exited is refused at once (the engine would hold the stream open forever)', async () => {
+    const id = await C.create(engine, n('gone'), { Image: 'busybox:latest', Cmd: ['true'], Labels: L, HostConfig: {} });
+    await C.start(engine, id);
+    await C.wait(engine, id);
+    const err = await attach(engine, id, { stdin: false }).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof EngineError, `refused with an EngineError, got ${String(err)}`);
+    assert.match(err.message, /not running/);
+  });
 });
 
 describe('volume files', () => {
