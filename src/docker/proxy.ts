@@ -32,52 +32,69 @@ export async function runningRelays(engine: Engine, sandboxId: string): Promise<
   return out;
 }
 
+// A published port is a front container whose relay forwards every connection to two local
+// slots, 127.0.0.1:A and 127.0.0.1:B, trying the other when one refuses. A slot is a container
+// in the front's network namespace whose relay holds the backends. A membership change starts a
+// slot with the new backends on the free port, then removes the old one: the host port never
+// stops listening (recreating one container with the backends in its command refused
+// connections for a moment on every change of a rollout). The front only changes with its
+// host ports.
+
 export interface ProxySpec {
   /** what ties it to its Service: instance, namespace, name, uid */
   labels: Record<string, string>;
   name: string;
   image: string;
   network: string;
-  /** port the relay listens on inside the container */
+  /** port the front's relay listens on inside its container */
   listenPort: number;
   hostPorts: number[];
   backends: Array<{ ip: string; port: number }>;
 }
 
 export const PROXY_HASH = 'k2d.io/proxy-hash';
+/** on a slot: the id of its front */
+export const PROXY_FRONT = 'k2d.io/proxy-front';
+/** on a slot: the port its relay listens on */
+export const PROXY_SLOT = 'k2d.io/proxy-slot';
 
-/** A digest of everything that, changed, needs a new container. */
-export function proxyHash(p: ProxySpec): string {
-  return createHash('sha256').update(JSON.stringify([p.image, p.network, p.listenPort, p.hostPorts, p.backends])).digest('hex').slice(0, 16);
+const digest = (x: unknown) => createHash('sha256').update(JSON.stringify(x)).digest('hex').slice(0, 16);
+
+/** A digest of everything that, changed, needs a new front. */
+export function frontHash(p: ProxySpec): string {
+  return digest([p.image, p.network, p.listenPort, p.hostPorts, slotPorts(p.listenPort)]);
+}
+
+/** A digest of what a slot relays to. */
+export function slotHash(p: ProxySpec): string {
+  return digest([p.image, p.backends]);
+}
+
+/** The two slot ports behind a front: unprivileged, and never its own listening port. */
+export function slotPorts(listenPort: number): [number, number] {
+  const [a, b] = [1025, 1026, 1027].filter((x) => x !== listenPort);
+  return [a!, b!];
 }
 
 export interface ProxyInfo { id: string; name: string; labels: Record<string, string>; running: boolean }
 
+/** Fronts and slots alike: a slot carries PROXY_FRONT. */
 export async function listProxies(engine: Engine, labels: Record<string, string>): Promise<ProxyInfo[]> {
   const list = await listByLabels(engine, labels);
   return list.map((c) => ({ id: c.Id, name: c.Name, labels: c.Labels, running: c.State === 'running' }));
 }
 
-/** Creates and starts a proxy container; a host port that is taken fails here, with the engine's message. */
-export async function runProxy(engine: Engine, p: ProxySpec): Promise<string> {
-  const key = `${p.listenPort}/tcp`;
-  const body = {
-    Image: p.image,
-    Cmd: listenArgs(p.listenPort, p.backends),
-    Labels: { ...p.labels, [PROXY_HASH]: proxyHash(p) },
-    ExposedPorts: { [key]: {} },
-    HostConfig: {
-      NetworkMode: p.network,
-      PortBindings: { [key]: p.hostPorts.map((h) => ({ HostPort: String(h) })) },
-      RestartPolicy: { Name: 'no' },
-      SecurityOpt: ['no-new-privileges'],
-      CapDrop: ['ALL'],
-      // A relay per connection is a forked copy of a 1 KiB program.
-      Memory: 16 * 1024 * 1024,
-      PidsLimit: 4096,
-    },
-  };
-  const id = await create(engine, p.name, body);
+const limits = {
+  RestartPolicy: { Name: 'no' },
+  SecurityOpt: ['no-new-privileges'],
+  CapDrop: ['ALL'],
+  // A relay per connection is a forked copy of a 1 KiB program.
+  Memory: 16 * 1024 * 1024,
+  PidsLimit: 4096,
+};
+
+async function createAndStart(engine: Engine, name: string, body: Record<string, unknown>): Promise<string> {
+  const id = await create(engine, name, body);
   try {
     await start(engine, id);
   } catch (err) {
@@ -85,6 +102,28 @@ export async function runProxy(engine: Engine, p: ProxySpec): Promise<string> {
     throw err;
   }
   return id;
+}
+
+/** Creates and starts a front; a host port that is taken fails here, with the engine's message. */
+export async function runProxy(engine: Engine, p: ProxySpec): Promise<string> {
+  const key = `${p.listenPort}/tcp`;
+  return createAndStart(engine, p.name, {
+    Image: p.image,
+    Cmd: listenArgs(p.listenPort, slotPorts(p.listenPort).map((port) => ({ ip: LOOPBACK, port }))),
+    Labels: { ...p.labels, [PROXY_HASH]: frontHash(p) },
+    ExposedPorts: { [key]: {} },
+    HostConfig: { ...limits, NetworkMode: p.network, PortBindings: { [key]: p.hostPorts.map((h) => ({ HostPort: String(h) })) } },
+  });
+}
+
+/** Creates and starts a slot relaying to p's backends, on `port` in the front's network namespace. */
+export async function runSlot(engine: Engine, p: ProxySpec, frontId: string, port: number): Promise<string> {
+  return createAndStart(engine, `${p.name}_${port}`, {
+    Image: p.image,
+    Cmd: listenArgs(port, p.backends),
+    Labels: { ...p.labels, [PROXY_HASH]: slotHash(p), [PROXY_FRONT]: frontId, [PROXY_SLOT]: String(port) },
+    HostConfig: { ...limits, NetworkMode: `container:${frontId}` },
+  });
 }
 
 export async function removeProxy(engine: Engine, id: string): Promise<void> {

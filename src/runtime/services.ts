@@ -5,7 +5,7 @@
 import { randomInt } from 'node:crypto';
 import type { Config } from '../config.ts';
 import type { Engine } from '../docker/engine.ts';
-import { listProxies, removeProxy, runProxy, PROXY_HASH, proxyHash, type ProxySpec } from '../docker/proxy.ts';
+import { frontHash, listProxies, removeProxy, runProxy, runSlot, slotHash, slotPorts, PROXY_FRONT, PROXY_HASH, PROXY_SLOT, type ProxySpec } from '../docker/proxy.ts';
 import { ensureSandboxImage } from '../docker/sandbox.ts';
 import { log, logError } from '../log.ts';
 import type { Registry } from '../machinery/registry.ts';
@@ -237,12 +237,24 @@ export class ServiceController {
     const keep = new Set<string>();
     let failed = false;
     for (const s of specs) {
-      const hash = proxyHash(s);
-      const same = have.find((h) => h.name === s.name && h.labels[PROXY_HASH] === hash && h.running);
-      if (same) { keep.add(same.id); continue; }
-      for (const h of have.filter((x) => x.name === s.name)) { await removeProxy(this.engine, h.id); keep.add(h.id); }
       try {
-        keep.add(await runProxy(this.engine, s));
+        let front = have.find((h) => !h.labels[PROXY_FRONT] && h.name === s.name && h.labels[PROXY_HASH] === frontHash(s) && h.running)?.id;
+        if (!front) {
+          for (const h of have.filter((x) => x.name === s.name)) { await removeProxy(this.engine, h.id); keep.add(h.id); }
+          front = await runProxy(this.engine, s);
+        }
+        keep.add(front);
+        // The new slot starts before the old one goes: the front always has one to relay to.
+        const slots = have.filter((h) => h.labels[PROXY_FRONT] === front);
+        let slot = slots.find((h) => h.labels[PROXY_HASH] === slotHash(s) && h.running)?.id;
+        if (!slot) {
+          const busy = new Set(slots.filter((h) => h.running).map((h) => Number(h.labels[PROXY_SLOT])));
+          const ports = slotPorts(s.listenPort);
+          const port = ports.find((p) => !busy.has(p)) ?? ports[0];
+          for (const h of slots.filter((x) => Number(x.labels[PROXY_SLOT]) === port)) { await removeProxy(this.engine, h.id); keep.add(h.id); }
+          slot = await runSlot(this.engine, s, front, port);
+        }
+        keep.add(slot);
       } catch (err) {
         failed = true;
         const message = `Error syncing load balancer: failed to publish ports ${s.hostPorts.join(', ')}: ${(err as Error).message}`;

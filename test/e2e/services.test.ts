@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { get } from 'node:http';
 import { after, before, test } from 'node:test';
-import { freePort, kubectl, kubectlOk, startServer, uniqueName, waitFor, type Server } from './harness.ts';
+import { docker, freePort, kubectl, kubectlOk, startServer, uniqueName, waitFor, type Server } from './harness.ts';
 
 let s: Server;
 let ns: string;
@@ -77,7 +77,7 @@ async function answers(namespace: string, url: string, count = 30): Promise<Set<
   return new Set(r.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
 }
 
-const webPods = async () => JSON.parse((await kubectlOk(s, ['get', 'pods', '-n', ns, '-l', 'app=web', '-o', 'json'])).stdout).items
+const webPods = async (): Promise<string[]> => JSON.parse((await kubectlOk(s, ['get', 'pods', '-n', ns, '-l', 'app=web', '-o', 'json'])).stdout).items
   .map((p: any) => p.metadata.name as string).sort();
 
 function httpGet(port: number): Promise<string> {
@@ -181,6 +181,43 @@ test('NodePort answers on 127.0.0.1 from every ready replica', async () => {
   assert.match((await kubectlOk(s, ['get', 'svc', 'web-np', '-n', ns])).stdout, new RegExp(`80:${nodePort}/TCP`));
 });
 
+test('a NodePort keeps listening through a rolling restart: no connection refused, new replicas answer', async () => {
+  const nodePort = JSON.parse((await kubectlOk(s, ['get', 'svc', 'web-np', '-n', ns, '-o', 'json'])).stdout).spec.ports[0].nodePort;
+  const before = new Set(await webPods());
+  const errors = new Map<string, number>();
+  const answered = new Set<string>();
+  let ok = 0;
+  let done = false;
+  // Bounded: at most 3000 requests and 120 s, one at a time.
+  const load = (async () => {
+    const until = Date.now() + 120_000;
+    for (let i = 0; i < 3000 && !done && Date.now() < until; i++) {
+      try {
+        answered.add(await httpGet(nodePort));
+        ok++;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+        errors.set(code, (errors.get(code) ?? 0) + 1);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  try {
+    await kubectlOk(s, ['rollout', 'restart', 'deployment/web', '-n', ns]);
+    await kubectlOk(s, ['rollout', 'status', 'deployment/web', '-n', ns, '--timeout=120s'], { timeoutMs: 130_000 });
+    const after = await waitFor(async () => { const p = await webPods(); return p.length === 3 && p.every((x) => !before.has(x)) ? p : undefined; },
+      { timeoutMs: 60_000, what: 'three new replicas and the old ones gone' });
+    await waitFor(async () => (after.every((p) => answered.has(p)) ? true : undefined), { timeoutMs: 30_000, intervalMs: 200, what: `every new replica answering on ${nodePort}` });
+  } finally {
+    done = true;
+    await load;
+  }
+  const summary = `${ok} answered, errors: ${JSON.stringify(Object.fromEntries(errors))}`;
+  console.log(`[services] NodePort through a rolling restart: ${summary}`);
+  assert.equal(errors.get('ECONNREFUSED') ?? 0, 0, summary);
+  assert.ok(ok >= 50, summary);
+});
+
 test('nodePort validation: out of range and already allocated are 422 naming the field', async () => {
   const bad = await kubectl(s, ['apply', '-n', ns, '-f', '-'], { input: svc('bad-np', 'NodePort', 'web', '[{ port: 80, nodePort: 80 }]') });
   assert.notEqual(bad.code, 0);
@@ -209,8 +246,11 @@ test('LoadBalancer: the Service port on 127.0.0.1 and the host address in status
   }, { timeoutMs: 60_000, intervalMs: 1000, what: `every replica on 127.0.0.1:${port}` });
   assert.equal(seen.size, 3);
   assert.match((await kubectlOk(s, ['get', 'svc', 'web-lb', '-n', ns])).stdout, /127\.0\.0\.1/);
+  const proxies = async () => (await docker(['ps', '-aq', '--filter', `label=k2d.io/instance=${s.instance}`, '--filter', 'label=k2d.io/service-name=web-lb'])).stdout.trim().split('\n').filter(Boolean);
+  assert.equal((await proxies()).length, 2, 'a front publishing the port and one slot holding the backends');
   await kubectlOk(s, ['delete', 'svc', 'web-lb', '-n', ns]);
   await waitFor(async () => { try { await httpGet(port); return false; } catch { return true; } }, { timeoutMs: 30_000, what: 'the port closed after delete' });
+  await waitFor(async () => ((await proxies()).length === 0 ? true : undefined), { timeoutMs: 30_000, what: 'the proxy containers removed' });
 });
 
 test('same Service name in two namespaces: each resolves to its own pods', async () => {

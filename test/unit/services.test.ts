@@ -5,6 +5,7 @@ import {
   backends, endpointsFor, inClusterTarget, podAliases, podRelays, podServing, proxyPorts, resolveTargetPort, sliceFor,
 } from '../../src/translate/services.ts';
 import { defaultService } from '../../src/api/services.ts';
+import { frontHash, slotHash, slotPorts } from '../../src/docker/proxy.ts';
 
 type Obj = Record<string, any>;
 
@@ -128,4 +129,19 @@ test('backends leave out pods whose address is in question (sandbox being reconn
 test('podServing: finished pods never serve', () => {
   const s = svc('web', { selector: { app: 'web' }, publishNotReadyAddresses: true });
   assert.equal(podServing(pod('a', { app: 'web' }, { status: { phase: 'Succeeded' } }), s), false);
+});
+
+test('proxy: the front changes only with its ports, a slot with its backends; slot ports avoid the listening port', () => {
+  const p = { labels: {}, name: 'k2d-svc_web_ns_80_abcd', image: 'img', network: 'k2d', listenPort: 30080, hostPorts: [30080], backends: [{ ip: '10.0.0.2', port: 8080 }] };
+  const moved = { ...p, backends: [{ ip: '10.0.0.3', port: 8080 }] };
+  assert.equal(frontHash(p), frontHash(moved));
+  assert.notEqual(slotHash(p), slotHash(moved));
+  assert.notEqual(frontHash(p), frontHash({ ...p, hostPorts: [30081] }));
+  assert.deepEqual(slotPorts(30080), [1025, 1026]);
+  for (const listen of [1025, 1026, 1027]) {
+    const ports = slotPorts(listen);
+    assert.equal(ports.length, 2);
+    assert.ok(!ports.includes(listen), `${ports} avoid ${listen}`);
+    assert.notEqual(ports[0], ports[1]);
+  }
 });
