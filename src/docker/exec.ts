@@ -39,7 +39,8 @@ export type AttachSession = Session<number | undefined>;
 
 interface Plumbing { stdin?: Writable; stdout: PassThrough; stderr: PassThrough; ended: Promise<void>; close(): void }
 
-function plumb(socket: Socket, tty: boolean, withStdin: boolean): Plumbing {
+/** `halfClose`: the end of stdin half-closes the connection (EOF for the process). */
+function plumb(socket: Socket, tty: boolean, withStdin: boolean, halfClose = true): Plumbing {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let paused = false;
@@ -74,7 +75,7 @@ function plumb(socket: Socket, tty: boolean, withStdin: boolean): Plumbing {
         socket.write(chunk, () => cb());
       },
       final(cb) {
-        if (!socket.destroyed && !socket.writableEnded) socket.end();
+        if (halfClose && !socket.destroyed && !socket.writableEnded) socket.end();
         cb();
       },
     });
@@ -147,7 +148,10 @@ export async function attach(engine: Engine, containerId: string, opts: { stdin?
     socket.destroy();
     throw new EngineError(409, 'Conflict', `container ${containerId} is not running`, 409);
   }
-  const p = plumb(socket, tty, withStdin);
+  // The engine ends an attach's output when its stdin ends, unless the container closes its
+  // stdin after one attach (StdinOnce, no TTY): elsewhere the end of the client's stdin is kept
+  // from the engine, so that the output flows until the process exits, as a kubelet's attach does.
+  const p = plumb(socket, tty, withStdin, !!now.Config?.StdinOnce && !tty);
   // The stream ends just before the engine records the exit, or on a detach while the process
   // runs on: a short wait tells the two apart.
   const exitCode = quiet(p.ended.then(async () => {

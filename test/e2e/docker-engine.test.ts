@@ -317,6 +317,19 @@ describe('exec and attach', () => {
     assert.equal(await s.exitCode, 5);
   });
 
+  test('attach without StdinOnce: the end of stdin does not cut the output that follows it', async () => {
+    const id = await C.create(engine, n('keep'), {
+      Image: 'busybox:latest', Cmd: ['sh', '-c', 'read x; sleep 0.3; echo "got $x"'], OpenStdin: true, AttachStdin: true,
+      Labels: L, HostConfig: {},
+    });
+    await C.start(engine, id);
+    const s = await attach(engine, id, { stdin: true });
+    const out = text(s.stdout);
+    s.stdin!.end('hello\n');
+    assert.equal(await out, 'got hello\n');
+    assert.equal(await s.exitCode, 0);
+  });
+
   test('attach to a container that already exited is refused at once (the engine would hold the stream open forever)', async () => {
     const id = await C.create(engine, n('gone'), { Image: 'busybox:latest', Cmd: ['true'], Labels: L, HostConfig: {} });
     await C.start(engine, id);
