@@ -53,6 +53,7 @@ export function defaultPodSpec(spec: Obj, kind: 'pod' | 'template' = 'pod'): voi
   spec.securityContext ??= {};
   for (const c of spec.initContainers ?? []) defaultContainer(c);
   for (const c of spec.containers ?? []) defaultContainer(c);
+  for (const c of spec.ephemeralContainers ?? []) defaultContainer(c);
   for (const v of spec.volumes ?? []) {
     const items = [...(v?.downwardAPI?.items ?? []), ...(v?.projected?.sources ?? []).flatMap((s: Obj) => s?.downwardAPI?.items ?? [])];
     for (const it of items) if (it?.fieldRef) it.fieldRef.apiVersion ||= 'v1';
@@ -103,6 +104,54 @@ function specCauses(spec: Obj, prefix: string): StatusCause[] {
   return out;
 }
 
+// validateFieldAllowList's list for ephemeral containers: no ports, probes, lifecycle or resources.
+const EPHEMERAL_FIELDS = new Set(['name', 'image', 'command', 'args', 'workingDir', 'envFrom', 'env', 'volumeMounts', 'volumeDevices',
+  'terminationMessagePath', 'terminationMessagePolicy', 'imagePullPolicy', 'securityContext', 'stdin', 'stdinOnce', 'tty', 'targetContainerName']);
+
+const isZero = (v: unknown) => v === undefined || v === null || v === false || v === 0 || v === ''
+  || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
+
+/** The apiserver's validateEphemeralContainers, after the pod's other containers took their names. */
+function ephemeralCauses(spec: Obj): StatusCause[] {
+  const out: StatusCause[] = [];
+  const others = new Set([...(spec.initContainers ?? []), ...(spec.containers ?? [])].map((c: Obj) => c.name));
+  const names = new Set(others);
+  ((spec.ephemeralContainers ?? []) as Obj[]).forEach((c, i) => {
+    const f = `spec.ephemeralContainers[${i}]`;
+    if (!c.name) out.push({ reason: 'FieldValueRequired', field: `${f}.name`, message: 'Required value' });
+    else {
+      for (const msg of isDNS1123Label(c.name)) out.push({ reason: 'FieldValueInvalid', field: `${f}.name`, message: `Invalid value: "${c.name}": ${msg}` });
+      if (names.has(c.name)) out.push({ reason: 'FieldValueDuplicate', field: `${f}.name`, message: `Duplicate value: "${c.name}"` });
+      names.add(c.name);
+    }
+    if (!c.image) out.push({ reason: 'FieldValueRequired', field: `${f}.image`, message: 'Required value' });
+    if (c.targetContainerName && !others.has(c.targetContainerName)) {
+      out.push({ reason: 'FieldValueNotFound', field: `${f}.targetContainerName`, message: `Not found: "${c.targetContainerName}"` });
+    }
+    for (const k of Object.keys(c).sort()) {
+      if (!EPHEMERAL_FIELDS.has(k) && !isZero(c[k])) out.push({ reason: 'FieldValueForbidden', field: `${f}.${k}`, message: 'Forbidden: cannot be set for an Ephemeral Container' });
+    }
+    ((c.volumeMounts ?? []) as Obj[]).forEach((vm, j) => {
+      for (const k of ['subPath', 'subPathExpr']) {
+        if (vm[k]) out.push({ reason: 'FieldValueForbidden', field: `${f}.volumeMounts[${j}].${k}`, message: 'Forbidden: cannot be set for an Ephemeral Container' });
+      }
+    });
+  });
+  return out;
+}
+
+/** ValidatePodEphemeralContainersUpdate: new ones may be added; existing ones stay as they are. */
+function ephemeralUpdateCauses(spec: Obj, oldSpec: Obj): StatusCause[] {
+  const out = ephemeralCauses(spec);
+  const byName = new Map(((spec.ephemeralContainers ?? []) as Obj[]).map((c) => [c.name, c]));
+  for (const old of (oldSpec.ephemeralContainers ?? []) as Obj[]) {
+    const now = byName.get(old.name);
+    if (!now) out.push({ reason: 'FieldValueForbidden', field: 'spec.ephemeralContainers', message: `Forbidden: existing ephemeral containers "${old.name}" may not be removed\n` });
+    else if (!deepEqual(now, old)) out.push({ reason: 'FieldValueForbidden', field: 'spec.ephemeralContainers', message: `Forbidden: existing ephemeral containers "${old.name}" may not be changed\n` });
+  }
+  return out;
+}
+
 /** Fields a pod update may change (the apiserver's ValidatePodUpdate), everything else is fixed. */
 function mutableView(spec: Obj): Obj {
   const s = structuredClone(spec);
@@ -144,9 +193,21 @@ export function pods(deps: PodDeps): Strategy {
       obj.metadata.deletionGracePeriodSeconds = grace;
       return obj;
     },
+    subresources: {
+      ephemeralcontainers: {
+        update(next: KObject, input: KObject): void {
+          const spec = (next.spec ??= {}) as Obj;
+          const list = (input.spec as Obj | undefined)?.ephemeralContainers;
+          if (list?.length) spec.ephemeralContainers = structuredClone(list); else delete spec.ephemeralContainers;
+          for (const c of spec.ephemeralContainers ?? []) defaultContainer(c);
+        },
+        validate: (next: KObject, old: KObject) => ephemeralUpdateCauses((next.spec ?? {}) as Obj, (old.spec ?? {}) as Obj),
+      },
+    },
     validate(obj: KObject, old: KObject | undefined): StatusCause[] {
       const spec = (obj.spec ?? {}) as Obj;
       const out = specCauses(spec, 'spec');
+      if (!old && spec.ephemeralContainers?.length) out.push({ reason: 'FieldValueForbidden', field: 'spec.ephemeralContainers', message: 'Forbidden: cannot be set on create' });
       if (old && !deepEqual(mutableView(spec), mutableView((old.spec ?? {}) as Obj))) {
         out.push({ reason: 'FieldValueForbidden', field: 'spec', message: 'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)' });
       }

@@ -33,22 +33,23 @@ export interface PodIO {
 
 type Obj = Record<string, any>;
 
-function containerNames(pod: KObject, withInit = true): string[] {
-  const spec = (pod.spec ?? {}) as Obj;
-  return [...(spec.containers ?? []), ...(withInit ? spec.initContainers ?? [] : [])].map((c: Obj) => c.name as string);
+function namesOf(pod: KObject, field: 'containers' | 'initContainers' | 'ephemeralContainers'): string[] {
+  return (((pod.spec ?? {}) as Obj)[field] ?? []).map((c: Obj) => c.name as string);
 }
 
 /** The container a request means, with the apiserver's messages when it is unclear. */
 export function pickContainer(pod: KObject, asked: string | undefined): string {
-  const names = containerNames(pod);
+  const app = namesOf(pod, 'containers');
+  const init = namesOf(pod, 'initContainers');
+  const ephemeral = namesOf(pod, 'ephemeralContainers');
   if (asked) {
-    if (!names.includes(asked)) throw badRequest(`container ${asked} is not valid for pod ${pod.metadata.name}`);
+    if (![...app, ...init, ...ephemeral].includes(asked)) throw badRequest(`container ${asked} is not valid for pod ${pod.metadata.name}`);
     return asked;
   }
-  const app = containerNames(pod, false);
   if (app.length === 1) return app[0];
-  const init = names.filter((n) => !app.includes(n));
-  throw badRequest(`a container name must be specified for pod ${pod.metadata.name}, choose one of: [${app.join(' ')}]${init.length ? ` or one of the init containers: [${init.join(' ')}]` : ''}`);
+  throw badRequest(`a container name must be specified for pod ${pod.metadata.name}, choose one of: [${app.join(' ')}]`
+    + (init.length ? ` or one of the init containers: [${init.join(' ')}]` : '')
+    + (ephemeral.length ? ` or one of the ephemeral containers: [${ephemeral.join(' ')}]` : ''));
 }
 
 function podOf(registry: Registry, namespace: string | undefined, name: string): KObject {

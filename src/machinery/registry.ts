@@ -365,10 +365,14 @@ export class Registry {
     }
     let next: KObject;
     const hasStatusSub = kind.subresources.includes('status');
+    const part = opts.subresource ? this.strategyOf(kind).subresources?.[opts.subresource] : undefined;
     if (opts.subresource === 'status') {
       next = clone(old);
       if ('status' in obj) next.status = obj.status; else delete next.status;
       // The status subresource may change labels/annotations? No: the real server keeps metadata too.
+    } else if (part) {
+      next = clone(old);
+      part.update(next, obj);
     } else {
       next = obj;
       if (hasStatusSub) {
@@ -385,7 +389,10 @@ export class Registry {
       }
       this.strategyOf(kind).prepareForUpdate?.(next, old, ctx);
     }
-    this.strategyCauses(kind, next, old, ctx);
+    if (part) {
+      const causes = part.validate(next, old);
+      if (causes.length) throw invalid(kind.kind, kind.group, name, causes);
+    } else this.strategyCauses(kind, next, old, ctx);
     if (next.metadata.generation !== undefined && !deepEqual(this.spec(next), this.spec(old))) {
       next.metadata.generation = (old.metadata.generation ?? 0) + 1;
     }

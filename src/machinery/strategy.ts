@@ -27,6 +27,12 @@ export interface Strategy {
   beforeRead?(ctx: StrategyContext): Promise<void>;
   /** Deletion that must pass through a phase first (Namespace -> Terminating). */
   beginDelete?(obj: KObject, ctx: StrategyContext, opts: { gracePeriodSeconds?: number }): KObject | undefined;
+  /**
+   * Subresources other than status that write part of the object (pods/ephemeralcontainers):
+   * `update` copies that part from the input onto `next`, a copy of the stored object, and
+   * `validate` replaces the kind's validation for such a write.
+   */
+  subresources?: Record<string, { update(next: KObject, input: KObject): void; validate(next: KObject, old: KObject): StatusCause[] }>;
   /** A second view of another resource's storage (events.k8s.io Event over core Event). */
   view?: { storage: string; toView(obj: KObject): KObject; fromView(obj: KObject): KObject };
 }

@@ -400,6 +400,17 @@ export class PodController {
         await exited(plan.containers[i], c, cur);
       }
     }
+    // Ephemeral containers (`kubectl debug`) start once, also before the pod is initialized, and
+    // are never restarted. With a target they join its PID namespace (the CRI's TARGET mode).
+    const ephemeral = (spec.ephemeralContainers ?? []) as Obj[];
+    for (let i = 0; i < ephemeral.length; i++) {
+      const c = ephemeral[i];
+      if (current.has(c.name) || pod.metadata.deletionTimestamp) continue;
+      const cs = plan.ephemeral[i];
+      const target = c.targetContainerName ? current.get(c.targetContainerName) : undefined;
+      if (target?.State.Running && !spec.hostPID) cs.body.HostConfig = { ...cs.body.HostConfig, PidMode: `container:${target.Id}` };
+      await run(cs, c);
+    }
     // Made early but not run after all (the plan changed meanwhile): a created container would
     // otherwise wait forever.
     for (const id of early.values()) await this.engine.remove(id).catch(() => {});
@@ -535,7 +546,7 @@ export class PodController {
     }
     const spec = (pod.spec ?? {}) as Obj;
     const observed: ObservedContainer[] = [];
-    for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])] as Obj[]) {
+    for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])] as Obj[]) {
       const [current, previous] = byName.get(c.name) ?? [];
       observed.push({
         name: c.name, current, previous, messages: { current: await this.message(c, current), previous: await this.message(c, previous) },

@@ -75,7 +75,7 @@ export interface ProjectedSource {
   [k: string]: unknown;
 }
 export interface PodSpec {
-  containers?: Container[]; initContainers?: Container[]; volumes?: Volume[];
+  containers?: Container[]; initContainers?: Container[]; ephemeralContainers?: Array<Container & { targetContainerName?: string }>; volumes?: Volume[];
   restartPolicy?: string; terminationGracePeriodSeconds?: number; dnsPolicy?: string;
   dnsConfig?: { nameservers?: string[]; searches?: string[]; options?: Array<{ name?: string; value?: string }> };
   hostNetwork?: boolean; hostPID?: boolean; hostIPC?: boolean; shareProcessNamespace?: boolean;

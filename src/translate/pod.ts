@@ -45,8 +45,8 @@ export function planPod(pod: KObject, env: PlanEnv): PodPlan {
   const files = podFiles(ctx, vols);
   const svcEnv = serviceEnv(ctx);
   const dirs: FileSpec[] = [];
-  const plan = (kind: 'init' | 'app') => (c: Container, i: number): CreateSpec => {
-    const field = kind === 'init' ? `spec.initContainers[${i}]` : `spec.containers[${i}]`;
+  const plan = (kind: 'init' | 'app' | 'ephemeral') => (c: Container, i: number): CreateSpec => {
+    const field = `spec.${{ init: 'initContainers', app: 'containers', ephemeral: 'ephemeralContainers' }[kind]}[${i}]`;
     const resolved = resolveEnv(ctx, c, field, svcEnv);
     const mounts = containerMounts(ctx, c, field, resolved.map, vols, files);
     for (const d of mounts.dirs) {
@@ -56,6 +56,7 @@ export function planPod(pod: KObject, env: PlanEnv): PodPlan {
   };
   const init = (ctx.spec.initContainers ?? []).map(plan('init'));
   const containers = (ctx.spec.containers ?? []).map(plan('app'));
+  const ephemeral = ((ctx.spec.ephemeralContainers ?? []) as Container[]).map(plan('ephemeral'));
   const hostPathChecks: HostPathCheck[] = [];
   for (const v of vols.values()) {
     const type = (ctx.spec.volumes ?? []).find((x) => x.name === v.name)?.hostPath?.type ?? '';
@@ -63,7 +64,7 @@ export function planPod(pod: KObject, env: PlanEnv): PodPlan {
   }
   return {
     sandbox: planSandbox(ctx, sandboxMounts(ctx, vols)),
-    init, containers, files: [...files, ...dirs], hostPathChecks,
+    init, containers, ephemeral, files: [...files, ...dirs], hostPathChecks,
     errors: ctx.errors, warnings: ctx.warnings,
   };
 }
@@ -258,7 +259,7 @@ function formatPod(ctx: PlanContext): string {
 }
 
 function planContainer(
-  ctx: PlanContext, c: Container, kind: 'init' | 'app', index: number, field: string,
+  ctx: PlanContext, c: Container, kind: 'init' | 'app' | 'ephemeral', index: number, field: string,
   env: Array<[string, string]>, mounts: { Mounts: DockerHostConfig['Mounts']; Binds: string[] },
 ): CreateSpec {
   const { spec } = ctx;

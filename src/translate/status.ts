@@ -102,6 +102,7 @@ export interface PodStatus {
   initContainerStatuses?: ContainerStatus[];
   containerStatuses: ContainerStatus[];
   qosClass: QOSClass;
+  ephemeralContainerStatuses?: ContainerStatus[];
 }
 
 const KUBELET_CONDITIONS = ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'];
@@ -418,6 +419,10 @@ export function podStatus(pod: KObject, observed: ObservedPod): PodStatus {
   }
   status.startTime = old.startTime ?? nowText;
   if (spec.initContainers?.length) status.initContainerStatuses = inits;
+  // Ephemeral containers (`kubectl debug`) run once, are never ready and do not count anywhere else.
+  if (spec.ephemeralContainers?.length) {
+    status.ephemeralContainerStatuses = spec.ephemeralContainers.map((c) => ({ ...containerStatus(pod, c, byName.get(c.name), defaultReason, false, now), ready: false }));
+  }
   return ordered(status);
 }
 
@@ -425,7 +430,7 @@ export function podStatus(pod: KObject, observed: ObservedPod): PodStatus {
 function ordered(s: PodStatus): PodStatus {
   const keys: Array<keyof PodStatus> = [
     'observedGeneration', 'phase', 'conditions', 'message', 'reason', 'hostIP', 'hostIPs', 'podIP', 'podIPs',
-    'startTime', 'initContainerStatuses', 'containerStatuses', 'qosClass',
+    'startTime', 'initContainerStatuses', 'containerStatuses', 'qosClass', 'ephemeralContainerStatuses',
   ];
   const out: Record<string, unknown> = {};
   for (const k of keys) if (s[k] !== undefined) out[k] = s[k];

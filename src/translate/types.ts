@@ -165,6 +165,8 @@ export interface PodPlan {
   init: CreateSpec[];
   /** index i is spec.containers[i] */
   containers: CreateSpec[];
+  /** index i is spec.ephemeralContainers[i] (`kubectl debug`); its PID namespace is the caller's to set */
+  ephemeral: CreateSpec[];
   files: FileSpec[];
   hostPathChecks: HostPathCheck[];
   errors: PlanError[];

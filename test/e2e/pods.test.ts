@@ -416,3 +416,49 @@ test('a sandbox that cannot start (hostPort taken) leaves the pod Pending with t
   assert.equal(p.status.phase, 'Pending');
   await kubectlOk(s, ['delete', 'pod', 'first-port', 'second-port', '-n', ns, '--grace-period=1']);
 });
+
+test('kubectl debug (1.35 and 1.31): an ephemeral container joins the target process namespace, takes piped stdin, shows in status; the subresource validates', async () => {
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: yaml([
+    'apiVersion: v1', 'kind: Pod', 'metadata: {name: debugee}', 'spec:', '  terminationGracePeriodSeconds: 0',
+    '  containers:', '  - name: main', `    image: ${IMAGE}`, '    imagePullPolicy: IfNotPresent', '    command: ["sleep", "3600"]',
+  ]) });
+  await kubectlOk(s, ['wait', '--for=condition=Ready', 'pod/debugee', '-n', ns, '--timeout=60s']);
+  for (const version of ['1.35', '1.31'] as const) {
+    const r = await kubectlOk(s, ['debug', 'debugee', '-n', ns, '-i', `--image=${IMAGE}`, '--image-pull-policy=IfNotPresent', '--target=main',
+      '--', 'sh', '-c', 'read x; echo "got $x"; ps -o pid,args'], { version, input: `from ${version}\n`, timeoutMs: 60_000 });
+    assert.match(r.stdout, new RegExp(`^got from ${version.replace('.', '\\.')}$`, 'm'), r.stdout);
+    assert.match(r.stdout, /^\s+1 sleep 3600$/m, `the target's process is PID 1 in the debugger's view\n${r.stdout}`);
+  }
+  const pod = await waitFor(async () => {
+    const p = await getPod('debugee');
+    return p.status.ephemeralContainerStatuses?.length === 2 && p.status.ephemeralContainerStatuses.every((c: any) => c.state.terminated) ? p : undefined;
+  }, { what: 'both ephemeral containers terminated in status' });
+  assert.equal(pod.spec.ephemeralContainers.length, 2);
+  assert.equal(pod.spec.ephemeralContainers[0].targetContainerName, 'main');
+  for (const c of pod.status.ephemeralContainerStatuses) {
+    assert.equal(c.ready, false);
+    assert.equal(c.state.terminated.reason, 'Completed');
+    assert.match(c.containerID, /^docker:\/\/[0-9a-f]{64}$/);
+  }
+  assert.equal(pod.status.phase, 'Running', 'ephemeral containers do not change the phase');
+  assert.equal(pod.status.containerStatuses[0].restartCount, 0);
+  const first = pod.spec.ephemeralContainers[0].name;
+  assert.match((await kubectlOk(s, ['logs', 'debugee', '-n', ns, '-c', first])).stdout, /^got from 1\.35$/m);
+  assert.match((await kubectlOk(s, ['describe', 'pod', 'debugee', '-n', ns])).stdout, new RegExp(`Ephemeral Containers:\\n  ${first}:`));
+
+  const patch = (type: string, body: string) => kubectl(s, ['patch', 'pod', 'debugee', '-n', ns, '--subresource=ephemeralcontainers', `--type=${type}`, '-p', body]);
+  const bad = await patch('strategic', JSON.stringify({ spec: { ephemeralContainers: [{ name: 'bad', image: IMAGE, ports: [{ containerPort: 80 }], targetContainerName: 'nope' }] } }));
+  assert.notEqual(bad.code, 0);
+  // A strategic merge patch without $setElementOrder puts the new item first, as upstream's does.
+  assert.match(bad.stderr, /spec\.ephemeralContainers\[0\]\.targetContainerName: Not found: "nope"/);
+  assert.match(bad.stderr, /spec\.ephemeralContainers\[0\]\.ports: Forbidden: cannot be set for an Ephemeral Container/);
+  const removed = await patch('json', '[{"op":"remove","path":"/spec/ephemeralContainers/0"}]');
+  assert.match(removed.stderr, new RegExp(`spec\\.ephemeralContainers: Forbidden: existing ephemeral containers "${first}" may not be removed`));
+  const created = await kubectl(s, ['apply', '-n', ns, '-f', '-'], { input: yaml([
+    'apiVersion: v1', 'kind: Pod', 'metadata: {name: eph-on-create}', 'spec:', `  containers: [{name: a, image: ${IMAGE}}]`, `  ephemeralContainers: [{name: b, image: ${IMAGE}}]`,
+  ]) });
+  assert.match(created.stderr, /spec\.ephemeralContainers: Forbidden: cannot be set on create/);
+  await kubectlOk(s, ['delete', 'pod', 'debugee', '-n', ns]);
+  await waitFor(async () => ((await docker(['ps', '-aq', '--filter', `label=io.kubernetes.pod.uid=${pod.metadata.uid}`])).stdout.trim() === '' ? true : undefined),
+    { what: 'the debuggers removed with the pod' });
+});

@@ -389,3 +389,27 @@ test('termination messages: state.terminated.message and lastState.terminated.me
   const err = podStatus(pod(spec), observed([{ name: 'main', current: exited('c3', 127, ZERO, ZERO, { Error: 'exec: "nope": not found' }), messages: { current: 'ignored' } }]));
   assert.equal(err.containerStatuses[0].state.terminated?.message, 'exec: "nope": not found');
 });
+
+test('ephemeral containers: their own status list after qosClass, never ready, no effect on phase or readiness', () => {
+  const p = pod({ restartPolicy: 'Never', containers: [busybox('main')], ephemeralContainers: [busybox('debugger-a', { targetContainerName: 'main' }), busybox('debugger-b')] });
+  const s = podStatus(p, observed([
+    { name: 'main', current: running('c1', '2026-05-01T10:00:01Z') },
+    { name: 'debugger-a', current: exited('e1', 1, '2026-05-01T10:01:00Z', '2026-05-01T10:01:02Z') },
+    { name: 'debugger-b', current: running('e2', '2026-05-01T10:02:00Z') },
+  ]));
+  assert.equal(s.phase, 'Running');
+  assert.equal(cond(s, 'Ready')?.status, 'True');
+  assert.deepEqual(Object.keys(s).slice(-2), ['qosClass', 'ephemeralContainerStatuses']);
+  const [a, b] = s.ephemeralContainerStatuses!;
+  assert.equal(a.name, 'debugger-a');
+  assert.equal(a.state.terminated?.exitCode, 1);
+  assert.equal(a.state.terminated?.reason, 'Error');
+  assert.equal(a.ready, false);
+  assert.equal(b.name, 'debugger-b');
+  assert.ok(b.state.running);
+  assert.equal(b.ready, false);
+  assert.equal(b.containerID, 'docker://e2');
+  const waiting = podStatus(pod({ containers: [busybox('main')], ephemeralContainers: [busybox('debugger-c')] }), observed([{ name: 'main', current: running('c1', '2026-05-01T10:00:01Z') }]));
+  assert.deepEqual(waiting.ephemeralContainerStatuses![0].state, { waiting: { reason: 'ContainerCreating' } });
+  assert.equal(podStatus(pod({ containers: [busybox('main')] }), observed([])).ephemeralContainerStatuses, undefined);
+});
