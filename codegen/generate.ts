@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync }
 import { dirname, join } from 'node:path';
 import { discoveryDocuments } from './discovery.ts';
 import { operationsTs, routesJson, schemasJson, typesTs } from './emit.ts';
+import { withMetricsAPI } from './metrics.ts';
 import { buildModel } from './model.ts';
 import { buildProtoDescriptor, protoDir } from './proto.ts';
 import { encodeOpenAPIv2, gnosticProtoPath } from './protobuf.ts';
@@ -35,7 +36,7 @@ export async function build(opts: GenerateOptions): Promise<GenerateResult> {
   const upstream = loadUpstream(upstreamPath(opts.root, env));
   const selection = loadSelection(join(opts.root, 'openapi/supported.yaml'));
   const tables = loadTables(join(opts.root, 'openapi/tables.yaml'));
-  const trimmed = trim(upstream, selection);
+  const trimmed = trim(withMetricsAPI(upstream), selection);
   const { doc } = trimmed;
   const model = buildModel(trimmed, selection, tables);
 

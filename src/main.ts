@@ -8,7 +8,7 @@ import { Engine } from './docker/engine.ts';
 import { loadOrCreateTls, writeKubeconfig } from './server/tls.ts';
 import { ObjectStore } from './store/store.ts';
 import { Registry } from './machinery/registry.ts';
-import type { KindInfo } from './machinery/types.ts';
+import type { KindInfo, KObject } from './machinery/types.ts';
 import { createApp, tokenMatches } from './server/app.ts';
 import { makeHandlers } from './api/index.ts';
 import { handlePodUpgrade, type PodIO } from './api/podstreams.ts';
@@ -30,6 +30,8 @@ import { setupAutoscaling } from './api/autoscaling.ts';
 import { setupBatch } from './api/batch.ts';
 import { setupSets } from './api/sets.ts';
 import { setupServices } from './api/services.ts';
+import { Metrics } from './runtime/metrics.ts';
+import { notFound } from './machinery/errors.ts';
 
 const VERSION = '0.1.0';
 
@@ -77,6 +79,18 @@ async function main(): Promise<void> {
   if (has('selfsubjectaccessreviews.authorization.k8s.io')) registry.setStrategy('selfsubjectaccessreviews.authorization.k8s.io', selfSubjectAccessReviews);
   if (has('selfsubjectrulesreviews.authorization.k8s.io')) registry.setStrategy('selfsubjectrulesreviews.authorization.k8s.io', selfSubjectRulesReviews);
   await ensureSystemObjects(registry);
+  // metrics.k8s.io (`kubectl top`): computed from the engine's stats on each read, never stored.
+  const metrics = new Metrics(registry, engine, cfg);
+  // A name without metrics is metrics-server's NotFound, which names the resource podmetrics / nodemetrics.
+  const found = async (list: Promise<KObject[]>, resource: string, name: string | undefined) => {
+    const items = await list;
+    if (name && !items.length) throw notFound(resource, 'metrics.k8s.io', name);
+    return items;
+  };
+  if (has('pods.metrics.k8s.io')) {
+    registry.setStrategy('pods.metrics.k8s.io', { computed: (ns, name) => found(metrics.pods(ns, name), 'podmetrics', name && `${ns}/${name}`) });
+  }
+  if (has('nodes.metrics.k8s.io')) registry.setStrategy('nodes.metrics.k8s.io', { computed: (_ns, name) => found(metrics.nodes(name), 'nodemetrics', name) });
 
   // Pods: the controller converges stored pods with the engine; PodIO serves logs/exec/attach/port-forward.
   const podEngine = createPodEngine(engine, cfg);

@@ -151,8 +151,9 @@ export class Registry {
   }
 
   async get(kind: KindInfo, namespace: string | undefined, name: string): Promise<KObject> {
-    await this.strategyOf(kind).beforeRead?.(this.ctx(kind));
-    const o = this.peek(kind, namespace, name);
+    const strategy = this.strategyOf(kind);
+    await strategy.beforeRead?.(this.ctx(kind));
+    const o = strategy.computed ? (await strategy.computed(kind.namespaced ? namespace : undefined, name)).find((x) => x.metadata.name === name) : this.peek(kind, namespace, name);
     if (!o) throw notFound(kind.plural, kind.group, name);
     return this.withTypeMeta(kind, clone(o));
   }
@@ -180,7 +181,8 @@ export class Registry {
   }
 
   async list(kind: KindInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
-    await this.strategyOf(kind).beforeRead?.(this.ctx(kind));
+    const strategy = this.strategyOf(kind);
+    await strategy.beforeRead?.(this.ctx(kind));
     const match = this.matcher(kind, opts);
     let rv = this.rv;
     let start = '';
@@ -189,7 +191,7 @@ export class Registry {
       rv = c.rv; start = c.start;
     }
     const items: KObject[] = [];
-    const all = this.all(kind, kind.namespaced ? namespace : undefined);
+    const all = strategy.computed ? sortByKey(await strategy.computed(kind.namespaced ? namespace : undefined)) : this.all(kind, kind.namespaced ? namespace : undefined);
     let i = 0;
     for (; i < all.length; i++) {
       const o = all[i];
@@ -645,3 +647,7 @@ export class Registry {
   }
 }
 
+function sortByKey(list: KObject[]): KObject[] {
+  const key = (o: KObject) => objKey(o.metadata.namespace, o.metadata.name!);
+  return list.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}

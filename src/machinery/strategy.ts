@@ -23,6 +23,11 @@ export interface Strategy {
   afterDelete?(obj: KObject, ctx: StrategyContext): void | Promise<void>;
   /** Replaces storage entirely: POST answers with a computed object (SelfSubjectAccessReview). */
   createOnly?(obj: KObject, ctx: StrategyContext): KObject;
+  /**
+   * Objects computed on each read and never stored (metrics.k8s.io): the kind's get and list
+   * read these; `name` narrows to one object.
+   */
+  computed?(namespace: string | undefined, name?: string): Promise<KObject[]>;
   /** Refreshes computed objects before a read (Node from the engine). */
   beforeRead?(ctx: StrategyContext): Promise<void>;
   /** Deletion that must pass through a phase first (Namespace -> Terminating). */

@@ -94,7 +94,8 @@ test('every kind has its paths and operations, and every operation is routed', (
     assert.ok(swagger.paths[base], `${base} kept`);
     if (!k.createOnly) {
       assert.ok(swagger.paths[`${base}/{name}`], `${base}/{name} kept`);
-      assert.ok(swagger.paths[`${prefix(k)}/watch/${k.namespaced ? `namespaces/{namespace}/${k.plural}` : k.plural}`], `watch path of ${k.plural}`);
+      const watch = swagger.paths[`${prefix(k)}/watch/${k.namespaced ? `namespaces/{namespace}/${k.plural}` : k.plural}`];
+      assert.equal(!!watch, k.verbs.includes('watch'), `watch path of ${k.plural}.${k.group} exactly when it can be watched`);
     }
     for (const sub of k.subresources) assert.ok(swagger.paths[`${base}/{name}/${sub}`], `${k.plural}/${sub} kept`);
   }
@@ -113,6 +114,9 @@ test('every kind has its paths and operations, and every operation is routed', (
     'getRbacAuthorizationV1APIResources', 'getCodeVersion', 'replaceCoreV1NamespaceFinalize', 'createAuthorizationV1SelfSubjectAccessReview']) {
     assert.match(opsSource, new RegExp(`^  ${id}: `, 'm'));
   }
+  // metrics.k8s.io is not upstream: codegen/metrics.ts adds it, get and list only, as metrics-server serves it.
+  const metrics = kinds.filter((k) => k.group === 'metrics.k8s.io').map((k) => [k.plural, k.kind, k.namespaced, k.verbs.join(',')]);
+  assert.deepEqual(metrics, [['nodes', 'NodeMetrics', false, 'get,list'], ['pods', 'PodMetrics', true, 'get,list']]);
   // Nothing outside the selection leaks in.
   assert.equal(swagger.paths['/api/v1/namespaces/{namespace}/replicationcontrollers'], undefined);
   assert.equal(swagger.paths['/api/v1/namespaces/{namespace}/pods/{name}/binding'], undefined, 'only the subresources named are served');
