@@ -19,7 +19,7 @@ import { Adopter } from './runtime/adopt.ts';
 import { createRouter } from './server/router.ts';
 import { operations, type OperationId } from '../generated/operations.ts';
 import type { ApiContext } from './api/generic.ts';
-import { configMaps, ensureSystemObjects, namespaces, secrets } from './api/core.ts';
+import { configMaps, ensureSystemObjects, namespaces, publishRootCA, secrets } from './api/core.ts';
 import { coreEvents, eventsV1, nodes, selfSubjectAccessReviews, selfSubjectRulesReviews } from './api/cluster.ts';
 import { Validator, validateObjectMeta } from './machinery/validation.ts';
 import { SchemaNav } from './machinery/schema.ts';
@@ -72,13 +72,14 @@ async function main(): Promise<void> {
   const has = (r: string) => registry.kinds.has(r);
   if (has('configmaps')) registry.setStrategy('configmaps', configMaps);
   if (has('secrets')) registry.setStrategy('secrets', secrets);
-  if (has('namespaces')) registry.setStrategy('namespaces', namespaces(registry));
+  if (has('namespaces')) registry.setStrategy('namespaces', namespaces(registry, tls.caPem));
   if (has('nodes')) registry.setStrategy('nodes', nodes(registry, engine, cfg));
   if (has('events')) registry.setStrategy('events', coreEvents(registry));
   if (has('events.events.k8s.io')) registry.setStrategy('events.events.k8s.io', eventsV1());
   if (has('selfsubjectaccessreviews.authorization.k8s.io')) registry.setStrategy('selfsubjectaccessreviews.authorization.k8s.io', selfSubjectAccessReviews);
   if (has('selfsubjectrulesreviews.authorization.k8s.io')) registry.setStrategy('selfsubjectrulesreviews.authorization.k8s.io', selfSubjectRulesReviews);
-  await ensureSystemObjects(registry);
+  await ensureSystemObjects(registry, tls.caPem);
+  if (has('configmaps')) publishRootCA(registry, tls.caPem);
   // metrics.k8s.io (`kubectl top`): computed from the engine's stats on each read, never stored.
   const metrics = new Metrics(registry, engine, cfg);
   // A name without metrics is metrics-server's NotFound, which names the resource podmetrics / nodemetrics.

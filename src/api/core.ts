@@ -92,7 +92,49 @@ function defaultServiceAccount(namespace: string): KObject {
   return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } };
 }
 
-export function namespaces(registry: Registry) {
+/**
+ * What every namespace gets on a real cluster besides its default ServiceAccount: the
+ * root-ca-cert-publisher's ConfigMap. Manifests exported from a cluster carry the projected
+ * `kube-api-access-*` volume, which needs it; without it such pods never start.
+ */
+function rootCAConfigMap(namespace: string, caPem: string): KObject {
+  return {
+    apiVersion: 'v1', kind: 'ConfigMap',
+    metadata: {
+      name: 'kube-root-ca.crt', namespace,
+      annotations: { 'kubernetes.io/description': 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.' },
+    },
+    data: { 'ca.crt': caPem.replace(/\r\n/g, '\n') },
+  } as KObject;
+}
+
+/** As the root-ca-cert-publisher: a deleted kube-root-ca.crt comes back while its namespace lives. */
+export function publishRootCA(registry: Registry, caPem: string): void {
+  registry.hub.add({
+    resource: 'configmaps',
+    onChange: (c) => {
+      if (c.type !== 'DELETED' || c.object.metadata.name !== 'kube-root-ca.crt') return;
+      const namespace = c.object.metadata.namespace!;
+      const ns = registry.peek(registry.kind('namespaces'), undefined, namespace);
+      if (!ns || ns.metadata.deletionTimestamp) return;
+      setImmediate(() => { void namespaceDefaults(registry, namespace, caPem); });
+    },
+  });
+}
+
+/** The default ServiceAccount and the root CA ConfigMap of a namespace, where missing. */
+async function namespaceDefaults(registry: Registry, namespace: string, caPem: string | undefined, now?: Date): Promise<void> {
+  const sa = registry.kinds.get('serviceaccounts');
+  if (sa && !registry.peek(sa, namespace, 'default')) {
+    await registry.create(sa, namespace, defaultServiceAccount(namespace), { fieldManager: 'k2d', now }).catch(() => {});
+  }
+  const cm = registry.kinds.get('configmaps');
+  if (cm && caPem && !registry.peek(cm, namespace, 'kube-root-ca.crt')) {
+    await registry.create(cm, namespace, rootCAConfigMap(namespace, caPem), { fieldManager: 'kube-controller-manager', now }).catch(() => {});
+  }
+}
+
+export function namespaces(registry: Registry, caPem?: string) {
   const nsKind = () => registry.kind('namespaces');
   return {
     prepareForCreate(obj: KObject): void {
@@ -105,10 +147,7 @@ export function namespaces(registry: Registry) {
       if (!obj.spec) obj.spec = old.spec;
     },
     async afterCreate(obj: KObject, ctx: StrategyContext): Promise<void> {
-      const sa = registry.kinds.get('serviceaccounts');
-      if (sa && !registry.peek(sa, obj.metadata.name, 'default')) {
-        await registry.create(sa, obj.metadata.name, defaultServiceAccount(obj.metadata.name!), { fieldManager: 'k2d', now: ctx.now }).catch(() => {});
-      }
+      await namespaceDefaults(registry, obj.metadata.name!, caPem, ctx.now);
     },
     beginDelete(obj: KObject, ctx: StrategyContext): KObject {
       const name = obj.metadata.name!;
@@ -141,14 +180,13 @@ async function emptyNamespace(registry: Registry, namespace: string): Promise<vo
   await registry.purge(nsKind, undefined, namespace);
 }
 
-export async function ensureSystemObjects(registry: Registry): Promise<void> {
+export async function ensureSystemObjects(registry: Registry, caPem?: string): Promise<void> {
   const ns = registry.kind('namespaces');
-  const sa = registry.kinds.get('serviceaccounts');
   for (const name of SYSTEM_NAMESPACES) {
     if (!registry.peek(ns, undefined, name)) {
       await registry.create(ns, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: 'k2d' });
-    } else if (sa && !registry.peek(sa, name, 'default')) {
-      await registry.create(sa, name, defaultServiceAccount(name), { fieldManager: 'k2d' });
     }
   }
+  // Namespaces made by an older build, or whose defaults were deleted while we were down.
+  for (const n of registry.all(ns)) if (!n.metadata.deletionTimestamp) await namespaceDefaults(registry, n.metadata.name!, caPem);
 }

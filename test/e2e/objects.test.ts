@@ -43,7 +43,8 @@ test('configmap: create, get with columns, label selectors, patch, replace confl
   const sel = async (q: string) => (await kubectlOk(s, ['get', 'cm', '-n', ns, '-l', q, '-o', 'name'])).stdout.trim().split('\n').filter(Boolean).sort();
   assert.deepEqual(await sel('tier=web'), ['configmap/one']);
   assert.deepEqual(await sel('tier in (web,db)'), ['configmap/one', 'configmap/two']);
-  assert.deepEqual(await sel('tier notin (web)'), ['configmap/two']);
+  // notin also selects what lacks the label, such as every namespace's kube-root-ca.crt.
+  assert.deepEqual(await sel('tier notin (web)'), ['configmap/kube-root-ca.crt', 'configmap/two']);
   assert.deepEqual(await sel('env'), ['configmap/one']);
   assert.deepEqual(await sel('!env,tier'), ['configmap/two']);
   const fs = await kubectlOk(s, ['get', 'cm', '-n', ns, '--field-selector', 'metadata.name=two', '-o', 'name']);
@@ -85,11 +86,14 @@ test('list with limit and continue pages through everything', async () => {
     pages++;
   } while (cont && pages < 10);
   assert.equal(pages, 3);
-  assert.deepEqual(names, ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6']);
+  // Every namespace has the root CA ConfigMap, as on a real cluster.
+  assert.deepEqual(names, ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'kube-root-ca.crt']);
   const chunked = await kubectlOk(s, ['get', 'cm', '-n', ns, '--chunk-size=2', '-o', 'name']);
-  assert.equal(chunked.stdout.trim().split('\n').length, 7);
+  assert.equal(chunked.stdout.trim().split('\n').length, 8);
   await kubectlOk(s, ['delete', 'cm', '--all', '-n', ns]);
-  assert.equal((await kubectlOk(s, ['get', 'cm', '-n', ns, '-o', 'name'])).stdout.trim(), '');
+  // ... and it comes back, as the root-ca-cert-publisher brings it back.
+  await waitFor(async () => ((await kubectlOk(s, ['get', 'cm', '-n', ns, '-o', 'name'])).stdout.trim() === 'configmap/kube-root-ca.crt' ? true : undefined),
+    { what: 'only kube-root-ca.crt left, recreated' });
 });
 
 test('secret: stringData folded into data, types, encrypted listing works, columns', async () => {
@@ -313,11 +317,11 @@ test('the /watch/ paths and deletecollection with a label selector', async () =>
   const events = one.text.trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(events.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED b']);
   const all = await request(s, 'GET', `/api/v1/watch/namespaces/${ns}/configmaps?timeoutSeconds=1`, { timeoutMs: 10_000 });
-  assert.equal(all.text.trim().split('\n').length, 3);
+  assert.equal(all.text.trim().split('\n').length, 4, 'a, b, c and the namespace\'s kube-root-ca.crt');
   const del = await request(s, 'DELETE', `${base}?labelSelector=l%3Dx`);
   assert.equal(del.status, 200, del.text);
   assert.equal(del.body.kind, 'ConfigMapList');
   const left = await request(s, 'GET', base);
-  assert.deepEqual(left.body.items.map((i: { metadata: { name: string } }) => i.metadata.name), ['c']);
+  assert.deepEqual(left.body.items.map((i: { metadata: { name: string } }) => i.metadata.name), ['c', 'kube-root-ca.crt']);
   await kubectlOk(s, ['delete', 'ns', ns]);
 });

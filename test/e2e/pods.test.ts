@@ -462,3 +462,22 @@ test('kubectl debug (1.35 and 1.31): an ephemeral container joins the target pro
   await waitFor(async () => ((await docker(['ps', '-aq', '--filter', `label=io.kubernetes.pod.uid=${pod.metadata.uid}`])).stdout.trim() === '' ? true : undefined),
     { what: 'the debuggers removed with the pod' });
 });
+
+test('a pod exported from a real cluster, with its kube-api-access projected volume, runs: every namespace has kube-root-ca.crt', async () => {
+  const cm = JSON.parse((await kubectlOk(s, ['get', 'cm', 'kube-root-ca.crt', '-n', ns, '-o', 'json'])).stdout);
+  assert.match(cm.data['ca.crt'], /^-----BEGIN CERTIFICATE-----\n/);
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: yaml([
+    'apiVersion: v1', 'kind: Pod', 'metadata: {name: exported}', 'spec:', '  terminationGracePeriodSeconds: 0',
+    '  containers:', '  - name: main', `    image: ${IMAGE}`, '    imagePullPolicy: IfNotPresent', '    command: ["sleep", "3600"]',
+    '    volumeMounts: [{name: kube-api-access-x7k2p, mountPath: /var/run/secrets/kubernetes.io/serviceaccount, readOnly: true}]',
+    '  volumes:', '  - name: kube-api-access-x7k2p', '    projected:', '      defaultMode: 420', '      sources:',
+    '      - serviceAccountToken: {expirationSeconds: 3607, path: token}',
+    '      - configMap: {name: kube-root-ca.crt, items: [{key: ca.crt, path: ca.crt}]}',
+    '      - downwardAPI: {items: [{path: namespace, fieldRef: {apiVersion: v1, fieldPath: metadata.namespace}}]}',
+  ]) });
+  await kubectlOk(s, ['wait', '--for=condition=Ready', 'pod/exported', '-n', ns, '--timeout=60s']);
+  const sh = async (cmd: string) => (await kubectlOk(s, ['exec', 'exported', '-n', ns, '--', 'sh', '-c', cmd])).stdout;
+  assert.equal(await sh('cat /var/run/secrets/kubernetes.io/serviceaccount/namespace'), ns);
+  assert.equal(await sh('cat /var/run/secrets/kubernetes.io/serviceaccount/ca.crt'), cm.data['ca.crt']);
+  await kubectlOk(s, ['delete', 'pod', 'exported', '-n', ns]);
+});
