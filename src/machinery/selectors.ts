@@ -424,9 +424,13 @@ export type FieldMatcher = (obj: KObject) => boolean;
 const FIELD_ALIASES: Record<string, string[]> = {
   'spec.host': ['spec.nodeName'],
   source: ['source.component', 'deprecatedSource.component'],
+  // batch/v1 Job: the selector says successful, the status says succeeded.
+  'status.successful': ['status.succeeded'],
 };
 // Booleans the apiserver formats with strconv.FormatBool, so an absent field reads "false".
 const BOOL_FIELDS = new Set(['spec.unschedulable', 'spec.hostNetwork']);
+// Counts it formats with strconv.Itoa, so an absent field reads "0".
+const COUNT_FIELDS = new Set(['status.successful']);
 
 function splitTerms(s: string): string[] {
   const terms: string[] = [];
@@ -479,7 +483,7 @@ function fieldValue(obj: KObject, field: string): string {
     cur = lookup(obj, path);
     if (cur !== undefined && cur !== null) break;
   }
-  if (cur === undefined || cur === null) return BOOL_FIELDS.has(field) ? 'false' : '';
+  if (cur === undefined || cur === null) return BOOL_FIELDS.has(field) ? 'false' : COUNT_FIELDS.has(field) ? '0' : '';
   if (typeof cur === 'string') return cur;
   if (typeof cur === 'number' || typeof cur === 'boolean') return String(cur);
   return '';

@@ -204,3 +204,12 @@ test('goQuote renders strings as Go %q does', () => {
   assert.equal(goQuote('tab\tnl\n\x01'), '"tab\\tnl\\n\\x01"');
   assert.equal(goQuote('héllo ✓'), '"héllo ✓"');
 });
+
+test('Job field selector status.successful reads status.succeeded, an absent count as 0', () => {
+  const job = (succeeded?: number) => ({ metadata: { name: 'j' }, status: succeeded === undefined ? {} : { succeeded } }) as unknown as Parameters<ReturnType<typeof parseFieldSelector>>[0];
+  const sel = (s: string) => parseFieldSelector(s, ['status.successful']);
+  assert.equal(sel('status.successful=1')(job(1)), true);
+  assert.equal(sel('status.successful=1')(job(2)), false);
+  assert.equal(sel('status.successful=0')(job()), true);
+  assert.equal(sel('status.successful!=0')(job(3)), true);
+});
