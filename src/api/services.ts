@@ -110,13 +110,6 @@ function allocate(obj: KObject, old: KObject | undefined, registry: Registry): S
     for (const p of (s.ports ?? []) as Obj[]) delete p.nodePort;
     return out;
   }
-  // patchAllocatedValues: an update that leaves them out keeps what was allocated.
-  if (old && hasClusterIP(o)) {
-    if (!s.clusterIP && o.clusterIP) s.clusterIP = o.clusterIP;
-    if (!s.clusterIPs?.length && o.clusterIPs?.length && s.clusterIP === o.clusterIP) s.clusterIPs = o.clusterIPs;
-    s.ipFamilies ??= o.ipFamilies;
-    s.ipFamilyPolicy ??= o.ipFamilyPolicy;
-  }
   if (s.clusterIP === undefined || s.clusterIP === '') {
     if (s.clusterIPs?.length) s.clusterIP = s.clusterIPs[0];
     else s.clusterIP = allocateIP(used.ips);
@@ -211,14 +204,32 @@ function validateService(obj: KObject, old: KObject | undefined): StatusCause[] 
     for (const e of isLabelKey(k)) out.push(invalidValue('spec.selector', k, e));
     for (const e of isLabelValue(String(v))) out.push(invalidValue('spec.selector', v, e));
   }
+  if (s.type !== 'LoadBalancer' && s.allocateLoadBalancerNodePorts != null) {
+    out.push({ reason: 'FieldValueForbidden', field: 'spec.allocateLoadBalancerNodePorts', message: 'Forbidden: may only be used when `type` is \'LoadBalancer\'' });
+  }
   if (s.sessionAffinity !== 'None' && s.sessionAffinity !== 'ClientIP') out.push(notSupported('spec.sessionAffinity', s.sessionAffinity, ['ClientIP', 'None']));
   if (old) {
     const o = (old.spec ?? {}) as Obj;
     if (hasClusterIP(o) && hasClusterIP(s) && o.clusterIP && s.clusterIP !== o.clusterIP) {
-      out.push(invalidValue('spec.clusterIPs[0]', goStrings(s.clusterIPs ?? [s.clusterIP]), 'may not change once set'));
+      out.push(invalidValue('spec.clusterIPs[0]', goStrings(s.clusterIPs ?? (s.clusterIP ? [s.clusterIP] : [])), 'may not change once set'));
     }
   }
   return out;
+}
+
+/**
+ * The apiserver's patchAllocatedValues, before validation: an update that leaves the allocated
+ * addresses out (a PUT of a manifest, `helm upgrade --force`, an apply that drops a field it
+ * owned) keeps them, instead of asking for a change that may not be made.
+ */
+function patchAllocatedValues(obj: KObject, old: KObject): void {
+  const s = ((obj as Obj).spec ??= {}) as Obj;
+  const o = (old.spec ?? {}) as Obj;
+  if (!hasClusterIP(o) || !hasClusterIP(s)) return;
+  if (!s.clusterIP && o.clusterIP) s.clusterIP = o.clusterIP;
+  if (!s.clusterIPs?.length && o.clusterIPs?.length && s.clusterIP === o.clusterIP) s.clusterIPs = o.clusterIPs;
+  s.ipFamilies ??= o.ipFamilies;
+  s.ipFamilyPolicy ??= o.ipFamilyPolicy;
 }
 
 export function services(registry: Registry): Strategy {
@@ -230,6 +241,9 @@ export function services(registry: Registry): Strategy {
     },
     prepareForUpdate(obj, old) {
       defaultService(obj);
+      patchAllocatedValues(obj, old);
+      // dropTypeDependentFields: it only means something for a LoadBalancer.
+      if ((obj.spec as Obj).type !== 'LoadBalancer') delete (obj.spec as Obj).allocateLoadBalancerNodePorts;
       if ((obj as Obj).status === undefined) (obj as Obj).status = old.status;
     },
     validate(obj, old, ctx) {

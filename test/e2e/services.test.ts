@@ -218,6 +218,16 @@ test('a NodePort keeps listening through a rolling restart: no connection refuse
   assert.ok(ok >= 50, summary);
 });
 
+test('kubectl replace of a Service manifest without clusterIP keeps the allocated address (helm upgrade --force does this)', async () => {
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: svc('replaced', 'ClusterIP', 'web', '[{ port: 80, targetPort: 8080 }]') });
+  const ip = JSON.parse((await kubectlOk(s, ['get', 'svc', 'replaced', '-n', ns, '-o', 'json'])).stdout).spec.clusterIP;
+  await kubectlOk(s, ['replace', '-n', ns, '-f', '-'], { input: svc('replaced', 'ClusterIP', 'web', '[{ port: 81, targetPort: 8080 }]') });
+  const after = JSON.parse((await kubectlOk(s, ['get', 'svc', 'replaced', '-n', ns, '-o', 'json'])).stdout);
+  assert.equal(after.spec.clusterIP, ip);
+  assert.equal(after.spec.ports[0].port, 81);
+  await kubectlOk(s, ['delete', 'svc', 'replaced', '-n', ns]);
+});
+
 test('nodePort validation: out of range and already allocated are 422 naming the field', async () => {
   const bad = await kubectl(s, ['apply', '-n', ns, '-f', '-'], { input: svc('bad-np', 'NodePort', 'web', '[{ port: 80, nodePort: 80 }]') });
   assert.notEqual(bad.code, 0);
