@@ -30,6 +30,7 @@ import { setupAutoscaling } from './api/autoscaling.ts';
 import { setupBatch } from './api/batch.ts';
 import { setupSets } from './api/sets.ts';
 import { setupServices } from './api/services.ts';
+import { setupAdmission } from './api/admission.ts';
 import { Metrics } from './runtime/metrics.ts';
 import { notFound } from './machinery/errors.ts';
 
@@ -113,6 +114,7 @@ async function main(): Promise<void> {
   }
   await setupStorage(registry, engine, cfg);
   setupAutoscaling(registry);
+  setupAdmission(registry);
   const workloads = setupWorkloads(registry);
   const batch = setupBatch(registry);
   const sets = setupSets(registry);

@@ -325,3 +325,26 @@ test('the /watch/ paths and deletecollection with a label selector', async () =>
   assert.deepEqual(left.body.items.map((i: { metadata: { name: string } }) => i.metadata.name), ['c', 'kube-root-ca.crt']);
   await kubectlOk(s, ['delete', 'ns', ns]);
 });
+
+test('webhook configurations are stored (inert) so that charts shipping them install: apply, patch caBundle, delete', async () => {
+  const ns = uniqueName('wh');
+  await kubectlOk(s, ['create', 'namespace', ns]);
+  const name = `${ns}-admission`;
+  const manifest = [
+    'apiVersion: admissionregistration.k8s.io/v1', 'kind: ValidatingWebhookConfiguration', `metadata: {name: ${name}}`, 'webhooks:',
+    '- name: validate.nginx.ingress.kubernetes.io', '  admissionReviewVersions: [v1]', '  sideEffects: None', '  failurePolicy: Fail',
+    '  matchPolicy: Equivalent', `  clientConfig: {service: {namespace: ${ns}, name: admission, path: /networking/v1/ingresses}}`,
+    '  rules: [{apiGroups: [networking.k8s.io], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [ingresses]}]',
+  ].join('\n') + '\n';
+  for (const version of ['1.35', '1.31'] as const) {
+    await kubectlOk(s, ['apply', '-f', '-'], { input: manifest, version });
+  }
+  await kubectlOk(s, ['patch', 'validatingwebhookconfiguration', name, '--type=json', '-p', '[{"op":"add","path":"/webhooks/0/clientConfig/caBundle","value":"Y2E="}]']);
+  const got = JSON.parse((await kubectlOk(s, ['get', 'validatingwebhookconfiguration', name, '-o', 'json'])).stdout);
+  assert.equal(got.webhooks[0].clientConfig.caBundle, 'Y2E=');
+  assert.equal(got.webhooks[0].timeoutSeconds, 10, 'defaulted as upstream');
+  // Inert: an Ingress the webhook would have to admit is created without calling it.
+  await kubectlOk(s, ['create', 'ingress', 'web', '-n', ns, '--rule=example.test/=web:80']);
+  await kubectlOk(s, ['delete', 'validatingwebhookconfiguration', name]);
+  await kubectlOk(s, ['delete', 'ns', ns]);
+});
