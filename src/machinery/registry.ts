@@ -343,6 +343,10 @@ export class Registry {
     this.checkTypeMeta(kind, input);
     const obj = clone(input);
     obj.metadata ??= {};
+    // managedFields set to one empty entry strips them all, as the apiserver's field manager does.
+    const mfReset = Array.isArray(obj.metadata.managedFields) && obj.metadata.managedFields.length === 1
+      && deepEqual(obj.metadata.managedFields[0], {}) && !opts.subresource;
+    if (mfReset) delete obj.metadata.managedFields;
     if (obj.metadata.name && obj.metadata.name !== name) {
       throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
     }
@@ -399,7 +403,8 @@ export class Registry {
       next.metadata.generation = (old.metadata.generation ?? 0) + 1;
     }
     next.metadata.resourceVersion = old.metadata.resourceVersion;
-    if (opts.fieldManager) this.finishMeta(kind, next, opts.fieldManager, old, now, opts.subresource);
+    if (mfReset) delete next.metadata.managedFields;
+    else if (opts.fieldManager) this.finishMeta(kind, next, opts.fieldManager, old, now, opts.subresource);
     else if (old.metadata.managedFields && !next.metadata.managedFields) next.metadata.managedFields = clone(old.metadata.managedFields);
     const typed = this.withTypeMeta(kind, next);
     const oldTyped = this.withTypeMeta(kind, clone(old));

@@ -348,3 +348,16 @@ test('webhook configurations are stored (inert) so that charts shipping them ins
   await kubectlOk(s, ['delete', 'validatingwebhookconfiguration', name]);
   await kubectlOk(s, ['delete', 'ns', ns]);
 });
+
+test('managedFields set to one empty entry strips them, as documented upstream', async () => {
+  const ns = uniqueName('mf');
+  await kubectlOk(s, ['create', 'namespace', ns]);
+  await kubectlOk(s, ['create', 'configmap', 'cm1', '-n', ns, '--from-literal=a=1']);
+  const before = JSON.parse((await kubectlOk(s, ['get', 'cm', 'cm1', '-n', ns, '-o', 'json', '--show-managed-fields'])).stdout);
+  assert.ok(before.metadata.managedFields?.length);
+  await kubectlOk(s, ['patch', 'cm', 'cm1', '-n', ns, '--type=json', '-p', '[{"op":"replace","path":"/metadata/managedFields","value":[{}]}]']);
+  const after = JSON.parse((await kubectlOk(s, ['get', 'cm', 'cm1', '-n', ns, '-o', 'json', '--show-managed-fields'])).stdout);
+  assert.equal(after.metadata.managedFields, undefined);
+  assert.deepEqual(after.data, { a: '1' });
+  await kubectlOk(s, ['delete', 'ns', ns]);
+});
