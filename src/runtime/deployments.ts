@@ -15,6 +15,13 @@ import {
 } from './rollout/index.ts';
 import { KeyedLoop } from './queue.ts';
 
+/**
+ * Writes to objects users also apply carry the controller's manager, as upstream's do: a field
+ * no manager owns (the revision annotation) went with the whole map when an apply dropped the
+ * applier's last annotation.
+ */
+const MANAGER = 'kube-controller-manager';
+
 type Obj = Record<string, any>;
 
 const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
@@ -134,7 +141,7 @@ export class WorkloadController {
       const next = clone(o);
       if (refs.length) next.metadata.ownerReferences = refs; else delete next.metadata.ownerReferences;
       try {
-        await this.registry.update(kind, o.metadata.namespace, o.metadata.name!, next, { skipRvCheck: true });
+        await this.registry.update(kind, o.metadata.namespace, o.metadata.name!, next, { skipRvCheck: true, fieldManager: MANAGER });
       } catch (err) {
         if (!(err instanceof ApiError && err.code === 404)) throw err;
       }
@@ -240,7 +247,7 @@ export class WorkloadController {
         next.metadata.annotations = { ...(next.metadata.annotations ?? {}), ...a.annotations };
         if (a.type === 'scaleReplicaSet') next.spec.replicas = a.replicas;
         else next.spec.minReadySeconds = a.minReadySeconds;
-        await this.registry.update(this.rs, ns, a.name, next as KObject, { skipRvCheck: true });
+        await this.registry.update(this.rs, ns, a.name, next as KObject, { skipRvCheck: true, fieldManager: MANAGER });
       }
     }
     d = this.registry.peek(this.deploy, ns, name);
@@ -248,7 +255,7 @@ export class WorkloadController {
     if (plan.revision && d.metadata.annotations?.[REVISION] !== plan.revision) {
       const next = clone(d);
       next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [REVISION]: plan.revision };
-      d = (await this.registry.update(this.deploy, ns, name, next, { skipRvCheck: true })).object;
+      d = (await this.registry.update(this.deploy, ns, name, next, { skipRvCheck: true, fieldManager: MANAGER })).object;
     }
     // Counts of the ReplicaSets as they are now (a new one has no pods yet).
     const after = owned();

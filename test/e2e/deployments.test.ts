@@ -335,3 +335,19 @@ test('delete --cascade=foreground: the Deployment waits, marked, until its Repli
   assert.equal((await rsOf('adopt')).length, 0);
   assert.equal((await podsOf('adopt')).length, 0);
 });
+
+test('server-side apply that drops its last annotation keeps the controller-owned revision annotation; diff --server-side is clean', async () => {
+  const doc = (annotations: string) => [
+    'apiVersion: apps/v1', 'kind: Deployment', `metadata: {name: ssa-ann${annotations}}`, 'spec:', '  replicas: 0',
+    '  selector: {matchLabels: {app: ssa-ann}}', '  template:', '    metadata: {labels: {app: ssa-ann}}',
+    '    spec: {containers: [{name: c, image: busybox:latest, imagePullPolicy: IfNotPresent}]}',
+  ].join('\n') + '\n';
+  await kubectlOk(s, ['apply', '--server-side', '--field-manager=helm', '-n', ns, '-f', '-'], { input: doc(', annotations: {a: x}') });
+  await waitFor(async () => ((await json(['get', 'deployment', 'ssa-ann'])).metadata.annotations?.['deployment.kubernetes.io/revision'] === '1' ? true : undefined),
+    { what: 'the revision annotation' });
+  const applied = await kubectlOk(s, ['apply', '--server-side', '--field-manager=helm', '-n', ns, '-f', '-', '-o', 'json'], { input: doc('') });
+  assert.deepEqual(JSON.parse(applied.stdout).metadata.annotations, { 'deployment.kubernetes.io/revision': '1' });
+  const diff = await kubectl(s, ['diff', '--server-side', '--field-manager=helm', '-n', ns, '-f', '-'], { input: doc('') });
+  assert.equal(diff.code, 0, diff.stdout);
+  await kubectlOk(s, ['delete', 'deployment', 'ssa-ann', '-n', ns]);
+});
