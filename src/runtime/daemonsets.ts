@@ -9,6 +9,7 @@ import { clone, controllerOf, deepEqual } from '../machinery/util.ts';
 import { logError } from '../log.ts';
 import { isPodAvailable, isPodReady, podAvailableAt, podTemplateHash, scaledValue } from './rollout/index.ts';
 import { controllerRef, REVISION_LABEL, RevisionHistory, type RevisionStyle } from './revisions.ts';
+import { recordEvent } from './events.ts';
 import { KeyedLoop, splitKey } from './queue.ts';
 
 type Obj = Record<string, any>;
@@ -281,16 +282,22 @@ export class DaemonSetController {
     const node = await this.currentNode();
     const pods = this.podsOf(ds);
     const plan = planDaemonSet(ds, node, pods, hash, now);
+    const event = (type: 'Normal' | 'Warning', reason: string, message: string) =>
+      recordEvent(this.registry, ds, type, reason, message, { component: 'daemonset-controller' }, { apiVersion: 'apps/v1', kind: 'DaemonSet' });
     for (const p of plan.delete) {
-      await this.registry.delete(this.pod, ns, p.metadata.name!, {}).catch((err) => {
+      const gone = await this.registry.delete(this.pod, ns, p.metadata.name!, {}).then(() => true, (err) => {
         if (!(err instanceof ApiError && err.code === 404)) throw err;
+        return false;
       });
+      if (gone) event('Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
     }
     if (plan.create) {
       try {
-        await this.registry.create(this.pod, ns, newDaemonPod(ds, hash, node?.name));
+        const pod = await this.registry.create(this.pod, ns, newDaemonPod(ds, hash, node?.name));
+        event('Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
       } catch (err) {
         logError('daemonset pod create failed', err, { namespace: ns, name });
+        event('Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
       }
     }
     const fresh = this.registry.peek(this.ds, ns, name);

@@ -13,6 +13,7 @@ import {
   deploymentStatus, planDeployment, planReplicaSet, podAvailableAt, progressCheckAt, replicaSetPods, replicaSetStatus,
   isPodActive, REVISION, templatesEqualIgnoringHash, type PodsByRs,
 } from './rollout/index.ts';
+import { recordEvent } from './events.ts';
 import { KeyedLoop } from './queue.ts';
 
 /**
@@ -158,18 +159,23 @@ export class WorkloadController {
     const now = new Date();
     const plan = planReplicaSet(rs, this.podsOf(rs), now);
     let failure: Obj | undefined;
+    const event = (type: 'Normal' | 'Warning', reason: string, message: string) =>
+      recordEvent(this.registry, rs!, type, reason, message, { component: 'replicaset-controller' }, { apiVersion: 'apps/v1', kind: 'ReplicaSet' });
     for (let i = 0; i < plan.create; i++) {
       try {
-        await this.registry.create(this.pod, ns, this.newPod(rs));
+        const pod = await this.registry.create(this.pod, ns, this.newPod(rs));
+        event('Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
       } catch (err) {
         failure = { type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: (err as Error).message, lastTransitionTime: now.toISOString().replace(/\.\d+Z$/, 'Z') };
         logError('replicaset pod create failed', err, { namespace: ns, name });
+        event('Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
         break;
       }
     }
     for (const p of plan.delete) {
       try {
         await this.registry.delete(this.pod, ns, p.metadata.name!, {});
+        event('Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
       } catch (err) {
         if (!(err instanceof ApiError && err.code === 404)) throw err;
       }
@@ -219,6 +225,9 @@ export class WorkloadController {
     const podsByRs: PodsByRs = {};
     for (const r of rss) podsByRs[r.metadata.name!] = replicaSetPods(r, this.podsOf(r), now);
     const plan = planDeployment(d, rss, podsByRs, now);
+    const dep = d;
+    const scaled = (rsName: string, from: number, to: number) => recordEvent(this.registry, dep, 'Normal', 'ScalingReplicaSet',
+      `Scaled ${to > from ? 'up' : 'down'} replica set ${rsName} from ${from} to ${to}`, { component: 'deployment-controller' }, { apiVersion: 'apps/v1', kind: 'Deployment' });
     for (const a of plan.actions) {
       if (a.type === 'createReplicaSet') {
         const existing = this.registry.peek(this.rs, ns, a.replicaSet.metadata.name!);
@@ -235,7 +244,9 @@ export class WorkloadController {
           this.add(`d/${ns}/${name}`);
           return;
         }
-        await this.registry.create(this.rs, ns, a.replicaSet);
+        const made = await this.registry.create(this.rs, ns, a.replicaSet);
+        const replicas = Number((made.spec as Obj | undefined)?.replicas ?? 0);
+        if (replicas > 0) scaled(made.metadata.name!, 0, replicas);
       } else if (a.type === 'deleteReplicaSet') {
         await this.registry.delete(this.rs, ns, a.name, { propagationPolicy: 'Background' }).catch((err) => {
           if (!(err instanceof ApiError && err.code === 404)) throw err;
@@ -245,6 +256,8 @@ export class WorkloadController {
         if (!cur) continue;
         const next = clone(cur) as Obj;
         next.metadata.annotations = { ...(next.metadata.annotations ?? {}), ...a.annotations };
+        const was = Number((cur.spec as Obj | undefined)?.replicas ?? 0);
+        if (a.type === 'scaleReplicaSet' && was !== a.replicas) scaled(a.name, was, a.replicas);
         if (a.type === 'scaleReplicaSet') next.spec.replicas = a.replicas;
         else next.spec.minReadySeconds = a.minReadySeconds;
         await this.registry.update(this.rs, ns, a.name, next as KObject, { skipRvCheck: true, fieldManager: MANAGER });

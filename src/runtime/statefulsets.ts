@@ -13,6 +13,7 @@ import {
   controllerRef, hashRevision, HASH_LABEL, REVISION_LABEL, RevisionHistory, revisionTemplate,
   type RevisionStyle,
 } from './revisions.ts';
+import { recordEvent } from './events.ts';
 import { KeyedLoop, splitKey } from './queue.ts';
 
 type Obj = Record<string, any>;
@@ -328,23 +329,29 @@ export class StatefulSetController {
     const plan = planStatefulSet(set, pods, update.metadata.name!, now);
 
     await this.reconcileClaims(set, pods);
+    const event = (type: 'Normal' | 'Warning', reason: string, message: string) =>
+      recordEvent(this.registry, set, type, reason, message, { component: 'statefulset-controller' }, { apiVersion: 'apps/v1', kind: 'StatefulSet' });
     for (const c of plan.create) {
       const rev = c.revision === 'current' ? current : update;
       const template = atRevision(set, rev).spec as Obj;
       await this.ensureClaims(set, c.ordinal, undefined);
       try {
-        await this.registry.create(this.pod, ns, newStatefulSetPod(set, template.template ?? {}, c.ordinal, rev.metadata.name!));
+        const pod = await this.registry.create(this.pod, ns, newStatefulSetPod(set, template.template ?? {}, c.ordinal, rev.metadata.name!));
+        event('Normal', 'SuccessfulCreate', `create Pod ${pod.metadata.name} in StatefulSet ${name} successful`);
       } catch (err) {
         // The previous pod of this name is still being removed: its DELETED event brings us back.
         if (err instanceof ApiError && err.code === 409) continue;
         logError('statefulset pod create failed', err, { namespace: ns, name, ordinal: c.ordinal });
+        event('Warning', 'FailedCreate', `create Pod ${name}-${c.ordinal} in StatefulSet ${name} failed error: ${(err as Error).message}`);
         break;
       }
     }
     for (const p of plan.delete) {
-      await this.registry.delete(this.pod, ns, p.metadata.name!, {}).catch((err) => {
+      const gone = await this.registry.delete(this.pod, ns, p.metadata.name!, {}).then(() => true, (err) => {
         if (!(err instanceof ApiError && err.code === 404)) throw err;
+        return false;
       });
+      if (gone) event('Normal', 'SuccessfulDelete', `delete Pod ${p.metadata.name} in StatefulSet ${name} successful`);
     }
 
     const fresh = this.registry.peek(this.sts, ns, name);
@@ -387,6 +394,8 @@ export class StatefulSetController {
       if (refs.length) claim.metadata.ownerReferences = refs;
       try {
         await this.registry.create(this.pvc, set.metadata.namespace, claim);
+        recordEvent(this.registry, set, 'Normal', 'SuccessfulCreate', `create Claim ${name} Pod ${set.metadata.name}-${ordinal} in StatefulSet ${set.metadata.name} success`,
+          { component: 'statefulset-controller' }, { apiVersion: 'apps/v1', kind: 'StatefulSet' });
       } catch (err) {
         if (!(err instanceof ApiError && err.code === 409)) throw err;
       }

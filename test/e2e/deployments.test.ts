@@ -351,3 +351,32 @@ test('server-side apply that drops its last annotation keeps the controller-owne
   assert.equal(diff.code, 0, diff.stdout);
   await kubectlOk(s, ['delete', 'deployment', 'ssa-ann', '-n', ns]);
 });
+
+test('controllers record their events: ScalingReplicaSet, SuccessfulCreate/SuccessfulDelete for ReplicaSets, StatefulSets and DaemonSets', async () => {
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: manifest('evt', 2) });
+  await kubectlOk(s, ['rollout', 'status', 'deployment/evt', '-n', ns, '--timeout=60s'], { timeoutMs: 70_000 });
+  await kubectlOk(s, ['scale', 'deployment/evt', '-n', ns, '--replicas=1']);
+  const [rs] = (await json(['get', 'rs', '-l', 'app=evt'])).items;
+  const events = async (kind: string, name: string) => (await kubectlOk(s, ['events', '-n', ns, '--for', `${kind}/${name}`])).stdout;
+  await waitFor(async () => {
+    const d = await events('deployment', 'evt');
+    return d.includes(`Scaled up replica set ${rs.metadata.name} from 0 to 2`) && d.includes(`Scaled down replica set ${rs.metadata.name} from 2 to 1`) ? true : undefined;
+  }, { what: 'the Deployment scaling events' });
+  const r = await waitFor(async () => { const x = await events('replicaset', rs.metadata.name); return /SuccessfulDelete\s+.*Deleted pod: evt-/.test(x) ? x : undefined; },
+    { what: 'the ReplicaSet delete event' });
+  assert.match(r, /Normal\s+SuccessfulCreate\s+ReplicaSet\/\S+\s+Created pod: evt-/);
+  assert.match((await kubectlOk(s, ['describe', 'deployment', 'evt', '-n', ns])).stdout, /ScalingReplicaSet\s+\S+\s+deployment-controller\s+Scaled up replica set/);
+
+  const pod = (lines: string[]) => [...lines, '      terminationGracePeriodSeconds: 0',
+    '      containers: [{name: main, image: busybox:latest, imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}]'];
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: [
+    ...pod(['apiVersion: apps/v1', 'kind: StatefulSet', 'metadata: {name: evts}', 'spec:', '  replicas: 1', '  serviceName: evts',
+      '  selector: {matchLabels: {app: evts}}', '  template:', '    metadata: {labels: {app: evts}}', '    spec:']),
+    '---',
+    ...pod(['apiVersion: apps/v1', 'kind: DaemonSet', 'metadata: {name: evtd}', 'spec:',
+      '  selector: {matchLabels: {app: evtd}}', '  template:', '    metadata: {labels: {app: evtd}}', '    spec:']),
+  ].join('\n') + '\n' });
+  await waitFor(async () => ((await events('statefulset', 'evts')).includes('create Pod evts-0 in StatefulSet evts successful') ? true : undefined), { what: 'the StatefulSet event' });
+  await waitFor(async () => (/SuccessfulCreate\s+DaemonSet\/evtd\s+Created pod: evtd-/.test(await events('daemonset', 'evtd')) ? true : undefined), { what: 'the DaemonSet event' });
+  await kubectlOk(s, ['delete', 'deployment/evt', 'statefulset/evts', 'daemonset/evtd', '-n', ns]);
+});
