@@ -268,6 +268,25 @@ async function main(): Promise<void> {
       const listCT = await timed(50, () => d.call('GET', '/containers/json?all=1'));
       const engineCount = JSON.parse((await d.call('GET', '/containers/json?all=1')).text).length;
       rows.push([`list ${PODS} pods p50`, `${ms(pct(listPodsT, 0.5))}  (docker GET /containers/json of ${engineCount} p50 ${ms(pct(listCT, 0.5))}, ratio ${(pct(listPodsT, 0.5) / pct(listCT, 0.5)).toFixed(2)}x)`]);
+      // `kubectl top pod` of them all: the first read takes two readings a second apart; the next
+      // ones (within a minute) one. Against one-shot stats of the same containers, 32 at a time
+      // (each call waits for the engine's next collection tick, as k2d's do).
+      const metricsPath = '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods';
+      const topRead = async () => { const r = await k.call('GET', metricsPath); if (r.status !== 200 || JSON.parse(r.text).items.length < PODS) throw new Error(r.text.slice(0, 300)); };
+      const [topColdT] = await timed(1, topRead);
+      await new Promise((r) => setTimeout(r, 1500));
+      const topWarmT: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        topWarmT.push(...await timed(1, topRead));
+        await new Promise((r) => setTimeout(r, 1100));
+      }
+      const benchIds = JSON.parse((await d.call('GET', `/containers/json?filters=${encodeURIComponent(JSON.stringify({ label: ['k2d.io/instance=bench', 'k2d.io/kind=app'] }))}`)).text).map((c: { Id: string }) => c.Id);
+      const [statsT] = await timed(1, async () => {
+        let next = 0;
+        await Promise.all(Array.from({ length: 32 }, async () => { while (next < benchIds.length) await d.call('GET', `/containers/${benchIds[next++]}/stats?stream=false&one-shot=true`); }));
+      });
+      const warm = pct(topWarmT, 0.5);
+      rows.push([`metrics of ${PODS} pods (kubectl top)`, `first ${ms(topColdT)}, then p50 ${ms(warm)}  (${benchIds.length} one-shot docker stats, 32 at a time, ${ms(statsT)}, ratio ${(warm / statsT).toFixed(2)}x)`]);
       await k.call('DELETE', `${podsPath}?labelSelector=bench%3Dk2d`);
     }
 
