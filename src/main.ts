@@ -20,7 +20,7 @@ import { createRouter } from './server/router.ts';
 import { operations, type OperationId } from '../generated/operations.ts';
 import type { ApiContext } from './api/generic.ts';
 import { configMaps, ensureSystemObjects, namespaces, publishRootCA, secrets } from './api/core.ts';
-import { coreEvents, eventsV1, nodes, selfSubjectAccessReviews, selfSubjectRulesReviews } from './api/cluster.ts';
+import { coreEvents, eventsV1, nodes, selfSubjectAccessReviews, selfSubjectRulesReviews, selfSubjectReviews } from './api/cluster.ts';
 import { Validator, validateObjectMeta } from './machinery/validation.ts';
 import { SchemaNav } from './machinery/schema.ts';
 import { updateManagedFields } from './machinery/patch/index.ts';
@@ -79,6 +79,7 @@ async function main(): Promise<void> {
   if (has('events.events.k8s.io')) registry.setStrategy('events.events.k8s.io', eventsV1());
   if (has('selfsubjectaccessreviews.authorization.k8s.io')) registry.setStrategy('selfsubjectaccessreviews.authorization.k8s.io', selfSubjectAccessReviews);
   if (has('selfsubjectrulesreviews.authorization.k8s.io')) registry.setStrategy('selfsubjectrulesreviews.authorization.k8s.io', selfSubjectRulesReviews);
+  if (has('selfsubjectreviews.authentication.k8s.io')) registry.setStrategy('selfsubjectreviews.authentication.k8s.io', selfSubjectReviews);
   await ensureSystemObjects(registry, tls.caPem);
   if (has('configmaps')) publishRootCA(registry, tls.caPem);
   // metrics.k8s.io (`kubectl top`): computed from the engine's stats on each read, never stored.

@@ -120,6 +120,16 @@ test('kubectl 1.35 auth can-i (protobuf SelfSubjectAccessReview) says yes', asyn
   assert.equal(out.stdout.trim(), 'yes');
 });
 
+for (const version of ['1.35', '1.31'] as const) {
+  test(`kubectl ${version} auth whoami (SelfSubjectReview): the token holder, in system:masters`, async () => {
+    const r = await kubectlOk(s, ['auth', 'whoami', '-o', 'json'], { version });
+    const review = JSON.parse(r.stdout);
+    assert.equal(review.kind, 'SelfSubjectReview');
+    assert.equal(review.status.userInfo.username, 'k2d');
+    assert.deepEqual(review.status.userInfo.groups, ['system:masters', 'system:authenticated']);
+  });
+}
+
 test('a protobuf body that does not decode, or names another kind, is a 400', async () => {
   const garbage = Buffer.concat([Buffer.from('k8s\0'), Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01])]);
   const r = await request(s, 'POST', '/api/v1/namespaces/default/configmaps', { body: garbage, contentType: 'application/vnd.kubernetes.protobuf' });
