@@ -166,7 +166,7 @@ export function createPodIO(engine: Engine, _registry: Registry | undefined, cfg
       const c = await newestContainer(engine, cfg, pod, container, opts.previous);
       if (!c) {
         if (opts.previous) throw badRequest(`previous terminated container "${container}" in pod "${pod.metadata.name}" not found`);
-        throw badRequest(`container "${container}" in pod "${pod.metadata.name}" is waiting to start: ContainerCreating`);
+        throw badRequest(`container "${container}" in pod "${pod.metadata.name}" is waiting to start: ${waitingWhy(pod, container)}`);
       }
       const since = opts.sinceTime ? new Date(opts.sinceTime) : opts.sinceSeconds ? new Date(Date.now() - opts.sinceSeconds * 1000) : undefined;
       return dockerLogs(engine, c.Id, { follow: opts.follow && !opts.previous, tail: opts.tailLines, since, timestamps: opts.timestamps, limitBytes: opts.limitBytes });
@@ -236,4 +236,14 @@ export function createAdoptEngine(engine: Engine, cfg: Config): AdoptEngine {
     },
     inspect: async (id) => (await containers.inspect(engine, id)) as unknown as DockerInspect | undefined,
   };
+}
+
+/** kubelet's validateContainerLogStatus words for a container that has not run yet. */
+function waitingWhy(pod: KObject, container: string): string {
+  const st = (pod.status ?? {}) as Obj;
+  const all = [...(st.initContainerStatuses ?? []), ...(st.containerStatuses ?? []), ...(st.ephemeralContainerStatuses ?? [])] as Obj[];
+  const reason = all.find((c) => c.name === container)?.state?.waiting?.reason as string | undefined;
+  if (reason === 'ErrImagePull') return "image can't be pulled";
+  if (reason === 'ImagePullBackOff') return 'trying and failing to pull image';
+  return reason || 'ContainerCreating';
 }

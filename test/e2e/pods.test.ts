@@ -87,6 +87,10 @@ test('an image that is not on the engine: ErrImagePull, then ImagePullBackOff', 
   }, { timeoutMs: 60_000, intervalMs: 200, what: `ErrImagePull then ImagePullBackOff (seen ${[...seen]})` });
   const ev = await kubectlOk(s, ['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=noimg']);
   assert.match(ev.stdout, /Failed to pull image/);
+  // kubectl logs says why there is nothing, in kubelet's words for the waiting reason.
+  const logs = await kubectl(s, ['logs', 'noimg', '-n', ns]);
+  assert.notEqual(logs.code, 0);
+  assert.match(logs.stderr, /container "noimg" in pod "noimg" is waiting to start: (trying and failing to pull image|image can't be pulled)/);
   await kubectlOk(s, ['delete', 'pod', 'noimg', '-n', ns, '--grace-period=0', '--force']);
 });
 
