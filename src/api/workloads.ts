@@ -137,6 +137,48 @@ export function deployments(): Strategy {
   };
 }
 
+/** SetDefaults_ReplicationController: selector and labels from the template's labels, one replica. */
+export function defaultReplicationController(obj: KObject): void {
+  const s = ((obj as Obj).spec ??= {}) as Obj;
+  const labels = s.template?.metadata?.labels as Record<string, string> | undefined;
+  if (labels) {
+    if (!s.selector || !Object.keys(s.selector).length) s.selector = { ...labels };
+    if (!obj.metadata.labels || !Object.keys(obj.metadata.labels).length) obj.metadata.labels = { ...labels };
+  }
+  s.replicas ??= 1;
+  if (s.template) defaultTemplate(s);
+}
+
+/** ValidateReplicationControllerSpec: a plain map selector (mutable, unlike a ReplicaSet's), matching the template. */
+function replicationControllerCauses(obj: KObject): StatusCause[] {
+  const s = ((obj as Obj).spec ?? {}) as Obj;
+  const out: StatusCause[] = [];
+  const sel = (s.selector ?? {}) as Record<string, string>;
+  if (!Object.keys(sel).length) out.push({ reason: 'FieldValueRequired', field: 'spec.selector', message: 'Required value' });
+  if (!s.template) out.push({ reason: 'FieldValueRequired', field: 'spec.template', message: 'Required value' });
+  else if (Object.keys(sel).length) {
+    const labels = (s.template.metadata?.labels ?? {}) as Record<string, string>;
+    if (!Object.entries(sel).every(([k, v]) => labels[k] === v)) {
+      const shown = Object.entries(labels).map(([k, v]) => `"${k}":"${v}"`).join(', ');
+      out.push({ reason: 'FieldValueInvalid', field: 'spec.template.metadata.labels', message: `Invalid value: map[string]string{${shown}}: \`selector\` does not match template \`labels\`` });
+    }
+    const rp = s.template.spec?.restartPolicy;
+    if (rp !== undefined && rp !== 'Always') {
+      out.push({ reason: 'FieldValueNotSupported', field: 'spec.template.spec.restartPolicy', message: `Unsupported value: "${rp}": supported values: "Always"` });
+    }
+  }
+  out.push(...nonNegative(s.replicas, 'spec.replicas'), ...nonNegative(s.minReadySeconds, 'spec.minReadySeconds'));
+  return out;
+}
+
+export function replicationControllers(): Strategy {
+  return {
+    prepareForCreate: (obj) => defaultReplicationController(obj),
+    prepareForUpdate: (obj) => defaultReplicationController(obj),
+    validate: (obj) => replicationControllerCauses(obj),
+  };
+}
+
 export function replicaSets(): Strategy {
   return {
     prepareForCreate: (obj) => defaultReplicaSet(obj),
@@ -161,6 +203,12 @@ export function formatSelector(sel: Obj | undefined): string {
   return parts.join(',');
 }
 
+/** A ReplicationController's selector is a plain map; everything else has a LabelSelector. */
+export function asLabelSelector(obj: KObject): Obj | undefined {
+  const sel = ((obj as Obj).spec ?? {}).selector as Obj | undefined;
+  return obj.kind === 'ReplicationController' ? { matchLabels: sel ?? {} } : sel;
+}
+
 export function toScale(obj: KObject): KObject {
   const m = obj.metadata;
   const o = obj as Obj;
@@ -168,7 +216,7 @@ export function toScale(obj: KObject): KObject {
     kind: 'Scale', apiVersion: 'autoscaling/v1',
     metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
     spec: { replicas: o.spec?.replicas ?? 1 },
-    status: { replicas: o.status?.replicas ?? 0, selector: formatSelector(o.spec?.selector) },
+    status: { replicas: o.status?.replicas ?? 0, selector: formatSelector(asLabelSelector(obj)) },
   } as KObject;
 }
 
@@ -276,5 +324,6 @@ export function setupWorkloads(registry: Registry): WorkloadController | undefin
   if (!registry.kinds.has('deployments.apps') || !registry.kinds.has('replicasets.apps')) return undefined;
   registry.setStrategy('deployments.apps', deployments());
   registry.setStrategy('replicasets.apps', replicaSets());
+  if (registry.kinds.has('replicationcontrollers')) registry.setStrategy('replicationcontrollers', replicationControllers());
   return startWorkloads(registry);
 }

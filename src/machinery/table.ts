@@ -550,6 +550,8 @@ export const CELLS: Record<string, Cell> = {
   containers: (o) => containerNames(o),
   images: (o) => containerImages(o),
   selector: (o) => formatLabelSelector(o.spec?.jobTemplate ? o.spec.jobTemplate.spec?.selector : o.spec?.selector),
+  // a ReplicationController's selector is a plain map
+  mapSelector: (o) => formatLabels(o.spec?.selector),
 
   configMapData: (o) => keys(o.data).length + keys(o.binaryData).length,
   secretData: (o) => keys(o.data).length,

@@ -37,10 +37,22 @@ function matcherOf(sel: unknown): LabelMatcher {
   }
 }
 
+/** The two kinds that keep a number of pods: ReplicaSet and its legacy twin ReplicationController. */
+interface PodSetKind { kind: KindInfo; ownerKind: 'ReplicaSet' | 'ReplicationController'; apiVersion: string; key: 'r' | 'c'; component: string }
+
+/** A ReplicationController's selector is a plain map, a ReplicaSet's a LabelSelector. */
+function podSetMatcher(set: PodSetKind, o: KObject): LabelMatcher {
+  const sel = (o.spec as Obj | undefined)?.selector;
+  if (set.ownerKind === 'ReplicaSet') return matcherOf(sel);
+  const m = (sel ?? {}) as Record<string, string>;
+  return Object.keys(m).length ? (labels) => Object.entries(m).every(([k, v]) => labels?.[k] === v) : () => false;
+}
+
 export class WorkloadController {
   private deploy: KindInfo;
   private rs: KindInfo;
   private pod: KindInfo;
+  private sets: PodSetKind[];
   private unsubscribe: Array<() => void> = [];
   private loop: KeyedLoop;
 
@@ -48,10 +60,14 @@ export class WorkloadController {
     this.deploy = registry.kind('deployments.apps');
     this.rs = registry.kind('replicasets.apps');
     this.pod = registry.kind('pods');
-    // One loop for both kinds, so no two syncs race on a Deployment and its ReplicaSets.
+    this.sets = [{ kind: this.rs, ownerKind: 'ReplicaSet', apiVersion: 'apps/v1', key: 'r', component: 'replicaset-controller' }];
+    const rc = registry.kinds.get('replicationcontrollers');
+    if (rc) this.sets.push({ kind: rc, ownerKind: 'ReplicationController', apiVersion: 'v1', key: 'c', component: 'replication-controller' });
+    // One loop for all kinds, so no two syncs race on a Deployment and its ReplicaSets.
     this.loop = new KeyedLoop('workload', (key) => {
       const [type, ns, name] = key.split('/');
-      return type === 'd' ? this.syncDeployment(ns, name) : this.syncReplicaSet(ns, name);
+      if (type === 'd') return this.syncDeployment(ns, name);
+      return this.syncReplicaSet(this.sets.find((x) => x.key === type)!, ns, name);
     });
   }
 
@@ -65,20 +81,23 @@ export class WorkloadController {
           this.enqueue('r', c.object);
           this.enqueueOwner(c.object, 'Deployment', 'd');
           if (c.old) this.enqueueOwner(c.old, 'Deployment', 'd');
-          if (c.type !== 'DELETED' && !controllerOf(c.object)) this.enqueueSelecting(this.deploy, c.object, 'd');
+          if (c.type !== 'DELETED' && !controllerOf(c.object)) this.enqueueSelectingDeployments(c.object);
         },
       }),
       hub.add({
         resource: 'pods',
         onChange: (c) => {
-          this.enqueueOwner(c.object, 'ReplicaSet', 'r');
-          if (c.old) this.enqueueOwner(c.old, 'ReplicaSet', 'r');
-          if (c.type !== 'DELETED' && !controllerOf(c.object)) this.enqueueSelecting(this.rs, c.object, 'r');
+          for (const set of this.sets) {
+            this.enqueueOwner(c.object, set.ownerKind, set.key);
+            if (c.old) this.enqueueOwner(c.old, set.ownerKind, set.key);
+            if (c.type !== 'DELETED' && !controllerOf(c.object)) this.enqueueSelecting(set, c.object);
+          }
         },
       }),
     );
+    if (this.sets[1]) this.unsubscribe.push(hub.add({ resource: 'replicationcontrollers', onChange: (c) => this.enqueue('c', c.object) }));
     // After a restart: converge everything stored.
-    for (const r of this.registry.all(this.rs)) this.enqueue('r', r);
+    for (const set of this.sets) for (const r of this.registry.all(set.kind)) this.enqueue(set.key, r);
     for (const d of this.registry.all(this.deploy)) this.enqueue('d', d);
   }
 
@@ -92,19 +111,26 @@ export class WorkloadController {
     return this.loop.idle();
   }
 
-  private enqueue(type: 'd' | 'r', o: KObject): void {
+  private enqueue(type: 'd' | 'r' | 'c', o: KObject): void {
     this.add(`${type}/${o.metadata.namespace}/${o.metadata.name}`);
   }
 
-  private enqueueOwner(o: KObject, kind: string, type: 'd' | 'r'): void {
+  private enqueueOwner(o: KObject, kind: string, type: 'd' | 'r' | 'c'): void {
     const ref = controllerOf(o);
     if (ref?.kind === kind) this.add(`${type}/${o.metadata.namespace}/${ref.name}`);
   }
 
-  /** An orphan: wake the controllers whose selector takes it (they may adopt it). */
-  private enqueueSelecting(kind: KindInfo, o: KObject, type: 'd' | 'r'): void {
-    for (const owner of this.registry.all(kind, o.metadata.namespace)) {
-      if (matcherOf((owner.spec as Obj | undefined)?.selector)(o.metadata.labels)) this.enqueue(type, owner);
+  /** An orphan pod: wake the owners whose selector takes it (they may adopt it). */
+  private enqueueSelecting(set: PodSetKind, o: KObject): void {
+    for (const owner of this.registry.all(set.kind, o.metadata.namespace)) {
+      if (podSetMatcher(set, owner)(o.metadata.labels)) this.enqueue(set.key, owner);
+    }
+  }
+
+  /** An orphan ReplicaSet: wake the Deployments whose selector takes it. */
+  private enqueueSelectingDeployments(o: KObject): void {
+    for (const owner of this.registry.all(this.deploy, o.metadata.namespace)) {
+      if (matcherOf((owner.spec as Obj | undefined)?.selector)(o.metadata.labels)) this.enqueue('d', owner);
     }
   }
 
@@ -124,10 +150,9 @@ export class WorkloadController {
    * controller ownerReference is added), owned ones it no longer takes are released. Neither
    * happens while the owner is being deleted; an object being deleted is not adopted.
    */
-  private async claim(owner: KObject, ownerKind: 'Deployment' | 'ReplicaSet', kind: KindInfo, candidates: KObject[], adoptable: (o: KObject) => boolean): Promise<void> {
+  private async claim(owner: KObject, ownerKind: string, apiVersion: string, match: LabelMatcher, kind: KindInfo, candidates: KObject[], adoptable: (o: KObject) => boolean): Promise<void> {
     if (owner.metadata.deletionTimestamp) return;
     const uid = owner.metadata.uid!;
-    const match = matcherOf((owner.spec as Obj | undefined)?.selector);
     for (const o of candidates) {
       const ref = controllerOf(o);
       let refs: KObject['metadata']['ownerReferences'];
@@ -137,7 +162,7 @@ export class WorkloadController {
       } else {
         if (o.metadata.deletionTimestamp || !adoptable(o) || !match(o.metadata.labels)) continue;
         refs = [...(o.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid),
-          { apiVersion: 'apps/v1', kind: ownerKind, name: owner.metadata.name!, uid, controller: true, blockOwnerDeletion: true }];
+          { apiVersion, kind: ownerKind, name: owner.metadata.name!, uid, controller: true, blockOwnerDeletion: true }];
       }
       const next = clone(o);
       if (refs.length) next.metadata.ownerReferences = refs; else delete next.metadata.ownerReferences;
@@ -149,21 +174,21 @@ export class WorkloadController {
     }
   }
 
-  private async syncReplicaSet(ns: string, name: string): Promise<void> {
-    let rs = this.registry.peek(this.rs, ns, name);
+  private async syncReplicaSet(set: PodSetKind, ns: string, name: string): Promise<void> {
+    let rs = this.registry.peek(set.kind, ns, name);
     if (!rs) return;
     // Upstream claims only active pods; a container started by hand is never taken over.
-    await this.claim(rs, 'ReplicaSet', this.pod, this.registry.all(this.pod, ns), (p) => isPodActive(p) && !p.metadata.annotations?.[ADOPTED]);
-    rs = this.registry.peek(this.rs, ns, name);
+    await this.claim(rs, set.ownerKind, set.apiVersion, podSetMatcher(set, rs), this.pod, this.registry.all(this.pod, ns), (p) => isPodActive(p) && !p.metadata.annotations?.[ADOPTED]);
+    rs = this.registry.peek(set.kind, ns, name);
     if (!rs) return;
     const now = new Date();
     const plan = planReplicaSet(rs, this.podsOf(rs), now);
     let failure: Obj | undefined;
     const event = (type: 'Normal' | 'Warning', reason: string, message: string) =>
-      recordEvent(this.registry, rs!, type, reason, message, { component: 'replicaset-controller' }, { apiVersion: 'apps/v1', kind: 'ReplicaSet' });
+      recordEvent(this.registry, rs!, type, reason, message, { component: set.component }, { apiVersion: set.apiVersion, kind: set.ownerKind });
     for (let i = 0; i < plan.create; i++) {
       try {
-        const pod = await this.registry.create(this.pod, ns, this.newPod(rs));
+        const pod = await this.registry.create(this.pod, ns, this.newPod(set, rs));
         event('Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
       } catch (err) {
         failure = { type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: (err as Error).message, lastTransitionTime: now.toISOString().replace(/\.\d+Z$/, 'Z') };
@@ -180,20 +205,21 @@ export class WorkloadController {
         if (!(err instanceof ApiError && err.code === 404)) throw err;
       }
     }
-    const fresh = this.registry.peek(this.rs, ns, name);
+    const fresh = this.registry.peek(set.kind, ns, name);
     if (!fresh) return;
     const pods = this.podsOf(fresh);
     const status: Obj = replicaSetStatus(fresh, pods, now);
     if (failure) status.conditions = [failure];
     else if (!plan.create) delete status.conditions;
-    if (!status.terminatingReplicas) delete status.terminatingReplicas;
-    await this.writeStatus(this.rs, fresh, status);
+    // A ReplicationController's status has no such field.
+    if (!status.terminatingReplicas || set.ownerKind === 'ReplicationController') delete status.terminatingReplicas;
+    await this.writeStatus(set.kind, fresh, status);
     const minReady = Number((fresh.spec as Obj | undefined)?.minReadySeconds ?? 0);
     const due = pods.filter(isPodActive).map((p) => podAvailableAt(p, minReady)).filter((t): t is Date => !!t && t.getTime() > now.getTime());
-    if (due.length) this.loop.at(`r/${ns}/${name}`, new Date(Math.min(...due.map((d) => d.getTime()))));
+    if (due.length) this.loop.at(`${set.key}/${ns}/${name}`, new Date(Math.min(...due.map((d) => d.getTime()))));
   }
 
-  private newPod(rs: KObject): KObject {
+  private newPod(set: PodSetKind, rs: KObject): KObject {
     const t = clone(((rs.spec as Obj).template ?? {}) as Obj);
     const meta = t.metadata ?? {};
     return {
@@ -201,7 +227,7 @@ export class WorkloadController {
       metadata: {
         name: `${rs.metadata.name}-${suffix()}`, namespace: rs.metadata.namespace,
         labels: meta.labels, annotations: meta.annotations, finalizers: meta.finalizers,
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name!, uid: rs.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [{ apiVersion: set.apiVersion, kind: set.ownerKind, name: rs.metadata.name!, uid: rs.metadata.uid!, controller: true, blockOwnerDeletion: true }],
       },
       spec: t.spec ?? {},
     } as KObject;
@@ -217,7 +243,7 @@ export class WorkloadController {
     if (!d) return;
     const now = new Date();
     const uid = d.metadata.uid;
-    await this.claim(d, 'Deployment', this.rs, this.registry.all(this.rs, ns), () => true);
+    await this.claim(d, 'Deployment', 'apps/v1', matcherOf((d.spec as Obj | undefined)?.selector), this.rs, this.registry.all(this.rs, ns), () => true);
     d = this.registry.peek(this.deploy, ns, name);
     if (!d || d.metadata.uid !== uid) return;
     const owned = () => this.registry.all(this.rs, ns).filter((r) => controllerOf(r)?.uid === uid);

@@ -380,3 +380,32 @@ test('controllers record their events: ScalingReplicaSet, SuccessfulCreate/Succe
   await waitFor(async () => (/SuccessfulCreate\s+DaemonSet\/evtd\s+Created pod: evtd-/.test(await events('daemonset', 'evtd')) ? true : undefined), { what: 'the DaemonSet event' });
   await kubectlOk(s, ['delete', 'deployment/evt', 'statefulset/evts', 'daemonset/evtd', '-n', ns]);
 });
+
+test('ReplicationController: keeps its replicas, scales, shows in get rc, its pods go with it; apply --prune works with the default allowlist', async () => {
+  const rc = (replicas: number) => [
+    'apiVersion: v1', 'kind: ReplicationController', 'metadata: {name: legacy}', 'spec:', `  replicas: ${replicas}`,
+    '  template:', '    metadata: {labels: {app: legacy}}', '    spec:', '      terminationGracePeriodSeconds: 0',
+    '      containers: [{name: main, image: busybox:latest, imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}]',
+  ].join('\n') + '\n';
+  await kubectlOk(s, ['apply', '-n', ns, '-f', '-'], { input: rc(2) });
+  const made = await json(['get', 'rc', 'legacy']);
+  assert.deepEqual(made.spec.selector, { app: 'legacy' }, 'the selector defaults to the template labels');
+  assert.deepEqual(made.metadata.labels, { app: 'legacy' });
+  await waitFor(async () => ((await json(['get', 'rc', 'legacy'])).status?.readyReplicas === 2 ? true : undefined), { what: '2 ready replicas' });
+  const pods = (await json(['get', 'pods', '-l', 'app=legacy'])).items;
+  assert.equal(pods.length, 2);
+  assert.deepEqual(pods.map((p: any) => [p.metadata.ownerReferences[0].kind, p.metadata.ownerReferences[0].apiVersion]), [['ReplicationController', 'v1'], ['ReplicationController', 'v1']]);
+  assert.match((await kubectlOk(s, ['get', 'rc', '-n', ns])).stdout, /^legacy\s+2\s+2\s+2\s+\S+$/m);
+  await kubectlOk(s, ['scale', 'rc/legacy', '-n', ns, '--replicas=1']);
+  await waitFor(async () => ((await json(['get', 'pods', '-l', 'app=legacy'])).items.filter((p: any) => !p.metadata.deletionTimestamp).length === 1 ? true : undefined), { what: 'one pod after scale' });
+  await kubectlOk(s, ['delete', 'rc', 'legacy', '-n', ns]);
+  await waitFor(async () => ((await json(['get', 'pods', '-l', 'app=legacy'])).items.length === 0 ? true : undefined), { what: 'its pods gone' });
+
+  // kubectl's default prune allowlist includes ReplicationController: without it the RESTMapping fails.
+  const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}, labels: {set: pr}}\ndata: {a: b}\n`;
+  await kubectlOk(s, ['apply', '-n', ns, '-l', 'set=pr', '--prune', '-f', '-'], { input: `${cm('p1')}---\n${cm('p2')}` });
+  const pruned = await kubectlOk(s, ['apply', '-n', ns, '-l', 'set=pr', '--prune', '-f', '-'], { input: cm('p1') });
+  assert.match(pruned.stdout, /configmap\/p2 pruned/);
+  assert.equal((await kubectl(s, ['get', 'cm', 'p2', '-n', ns])).code, 1);
+  await kubectlOk(s, ['delete', 'cm', 'p1', '-n', ns]);
+});
