@@ -118,7 +118,7 @@ test('every kind has its paths and operations, and every operation is routed', (
   const metrics = kinds.filter((k) => k.group === 'metrics.k8s.io').map((k) => [k.plural, k.kind, k.namespaced, k.verbs.join(',')]);
   assert.deepEqual(metrics, [['nodes', 'NodeMetrics', false, 'get,list'], ['pods', 'PodMetrics', true, 'get,list']]);
   // Nothing outside the selection leaks in.
-  assert.equal(swagger.paths['/api/v1/namespaces/{namespace}/replicationcontrollers'], undefined);
+  assert.equal(swagger.paths['/api/v1/namespaces/{namespace}/podtemplates'], undefined);
   assert.equal(swagger.paths['/api/v1/namespaces/{namespace}/pods/{name}/binding'], undefined, 'only the subresources named are served');
   assert.equal(swagger.paths['/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token'], undefined);
   assert.equal(swagger.paths['/apis/certificates.k8s.io/v1/'], undefined);

@@ -65,7 +65,7 @@ test('discovery paths with and without trailing slashes', () => {
 test('unknown paths, groups not served and wrong methods match nothing', () => {
   for (const [method, path] of [
     ['get', '/apis/certificates.k8s.io/v1/'], ['get', '/apis/certificates.k8s.io/v1/certificatesigningrequests'],
-    ['get', '/api/v1/namespaces/default/replicationcontrollers'], ['get', '/'], ['get', '/apiz'], ['get', '/api/v2'],
+    ['get', '/api/v1/namespaces/default/podtemplates'], ['get', '/'], ['get', '/apiz'], ['get', '/api/v2'],
     ['get', '/api/v1/namespaces/default/configmaps/a/b'], ['get', '/api/v1/namespaces/a%ZZ'],
     ['delete', '/api/v1/namespaces/default/status'], ['post', '/api/v1/namespaces/default/configmaps/x'],
     ['get', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews'], ['trace', '/api/v1/namespaces'],
