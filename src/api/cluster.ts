@@ -52,6 +52,28 @@ export function nodeObject(f: EngineFacts, cfg: Config, old?: KObject): KObject 
   };
 }
 
+/**
+ * The node's heartbeat Lease in kube-node-lease (what `kubectl describe node` shows), renewed
+ * when the Node is refreshed on a read: while nothing reads, nothing is written.
+ */
+async function renewNodeLease(registry: Registry, node: KObject): Promise<void> {
+  const kind = registry.kinds.get('leases.coordination.k8s.io');
+  if (!kind || !registry.peek(registry.kind('namespaces'), undefined, 'kube-node-lease')) return;
+  const name = node.metadata.name!;
+  const renewTime = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+  const old = registry.peek(kind, 'kube-node-lease', name);
+  const spec = { holderIdentity: name, leaseDurationSeconds: 40, renewTime };
+  if (!old) {
+    await registry.create(kind, 'kube-node-lease', {
+      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
+      metadata: { name, namespace: 'kube-node-lease', ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid! }] },
+      spec,
+    } as KObject, { fieldManager: 'k2d' }).catch(() => {});
+  } else {
+    await registry.update(kind, 'kube-node-lease', name, { ...old, spec: { ...(old.spec as object), ...spec } } as KObject, { skipRvCheck: true, fieldManager: 'k2d' }).catch(() => {});
+  }
+}
+
 /** The Node is refreshed from the engine on read, at most every few seconds: no timer. */
 export function nodes(registry: Registry, engine: Engine, cfg: Config): Strategy {
   let last = 0;
@@ -70,6 +92,7 @@ export function nodes(registry: Registry, engine: Engine, cfg: Config): Strategy
     if (!deepEqual(old.status, next.status)) {
       await registry.update(kind, undefined, facts.name, { ...old, status: next.status }, { subresource: 'status', skipRvCheck: true, fieldManager: 'k2d' });
     }
+    await renewNodeLease(registry, old);
     last = Date.now();
   };
   return {

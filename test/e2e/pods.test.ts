@@ -398,6 +398,8 @@ test('kubectl describe node shows allocatable, the pods on it and the images on 
   assert.match(out.stdout, /Allocatable:\s+cpu:\s+\d+/);
   assert.match(out.stdout, /Non-terminated Pods:\s+\(\d+ in total\)/);
   assert.match(out.stdout, new RegExp(`${ns}\\s+counted`));
+  // The node's heartbeat Lease, renewed as the Node is read.
+  assert.match(out.stdout, /Lease:\s+HolderIdentity:\s+\S+\s+AcquireTime:\s+<unset>\s+RenewTime:\s+\w{3}, \d/);
   const node = JSON.parse((await kubectlOk(s, ['get', 'nodes', '-o', 'json'])).stdout).items[0];
   assert.ok(node.status.images.some((i: { names: string[] }) => i.names.some((n) => n.startsWith('busybox'))), 'images on the engine');
   await kubectlOk(s, ['delete', 'pod', 'counted', '-n', ns, '--grace-period=1']);
