@@ -222,7 +222,13 @@ export class PodController {
       if (pod.metadata.deletionTimestamp) {
         const grace = Number(pod.metadata.deletionGracePeriodSeconds ?? 30);
         await this.engine.stop(adopted, grace).catch(() => {});
-        await this.engine.remove(adopted).catch(() => {});
+        // The pod goes only once its container has: kubectl delete returns when the pod is gone.
+        for (let i = 0; ; i++) {
+          const err = await this.engine.remove(adopted).then(() => undefined, (e: Error) => e);
+          if (!err || !(await this.engine.inspect(adopted).catch(() => undefined))) break;
+          if (i >= 20) { log('adopted container not removed', { level: 'warn', id: adopted, error: err.message }); break; }
+          await new Promise((r) => setTimeout(r, 100));
+        }
         const live = this.podByUid(uid);
         if (live) await this.registry.purge(this.kind, live.metadata.namespace, live.metadata.name!);
       }
