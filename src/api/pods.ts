@@ -70,6 +70,19 @@ export function defaultPodSpec(spec: Obj, kind: 'pod' | 'template' = 'pod'): voi
   ];
 }
 
+/** A container's name (a DNS label, unique among `names`, which it joins) and image: every kind of container. */
+function nameAndImageCauses(c: Obj, f: string, names: Set<string>): StatusCause[] {
+  const out: StatusCause[] = [];
+  if (!c.name) out.push({ reason: 'FieldValueRequired', field: `${f}.name`, message: 'Required value' });
+  else {
+    for (const msg of isDNS1123Label(c.name)) out.push({ reason: 'FieldValueInvalid', field: `${f}.name`, message: `Invalid value: "${c.name}": ${msg}` });
+    if (names.has(c.name)) out.push({ reason: 'FieldValueDuplicate', field: `${f}.name`, message: `Duplicate value: "${c.name}"` });
+    names.add(c.name);
+  }
+  if (!c.image) out.push({ reason: 'FieldValueRequired', field: `${f}.image`, message: 'Required value' });
+  return out;
+}
+
 function specCauses(spec: Obj, prefix: string): StatusCause[] {
   const out: StatusCause[] = [];
   const names = new Set<string>();
@@ -80,18 +93,9 @@ function specCauses(spec: Obj, prefix: string): StatusCause[] {
   const check = (list: Obj[], field: string) => {
     list.forEach((c, i) => {
       const f = `${prefix}.${field}[${i}]`;
-      if (!c.name) out.push({ reason: 'FieldValueRequired', field: `${f}.name`, message: 'Required value' });
-      else {
-        for (const msg of isDNS1123Label(c.name)) out.push({ reason: 'FieldValueInvalid', field: `${f}.name`, message: `Invalid value: "${c.name}": ${msg}` });
-        if (names.has(c.name)) out.push({ reason: 'FieldValueDuplicate', field: `${f}.name`, message: `Duplicate value: "${c.name}"` });
-        names.add(c.name);
-      }
-      if (!c.image) out.push({ reason: 'FieldValueRequired', field: `${f}.image`, message: 'Required value' });
-      const ports = new Set<string>();
+      out.push(...nameAndImageCauses(c, f, names));
       for (const [j, p] of (c.ports ?? []).entries()) {
-        const key = `${p.containerPort}/${p.protocol ?? 'TCP'}`;
         if (!(p.containerPort >= 1 && p.containerPort <= 65535)) out.push({ reason: 'FieldValueInvalid', field: `${f}.ports[${j}].containerPort`, message: `Invalid value: ${p.containerPort}: must be between 1 and 65535, inclusive` });
-        ports.add(key);
       }
     });
   };
@@ -118,13 +122,7 @@ function ephemeralCauses(spec: Obj): StatusCause[] {
   const names = new Set(others);
   ((spec.ephemeralContainers ?? []) as Obj[]).forEach((c, i) => {
     const f = `spec.ephemeralContainers[${i}]`;
-    if (!c.name) out.push({ reason: 'FieldValueRequired', field: `${f}.name`, message: 'Required value' });
-    else {
-      for (const msg of isDNS1123Label(c.name)) out.push({ reason: 'FieldValueInvalid', field: `${f}.name`, message: `Invalid value: "${c.name}": ${msg}` });
-      if (names.has(c.name)) out.push({ reason: 'FieldValueDuplicate', field: `${f}.name`, message: `Duplicate value: "${c.name}"` });
-      names.add(c.name);
-    }
-    if (!c.image) out.push({ reason: 'FieldValueRequired', field: `${f}.image`, message: 'Required value' });
+    out.push(...nameAndImageCauses(c, f, names));
     if (c.targetContainerName && !others.has(c.targetContainerName)) {
       out.push({ reason: 'FieldValueNotFound', field: `${f}.targetContainerName`, message: `Not found: "${c.targetContainerName}"` });
     }
