@@ -85,10 +85,7 @@ function commonCauses(obj: KObject, old: KObject | undefined): StatusCause[] {
     if (sel) out.push({ reason: 'FieldValueInvalid', field: 'spec.selector', message: `Invalid value: ${goSelector(sel)}: empty selector is invalid for deployment` });
   } else {
     const labels = (s.template?.metadata?.labels ?? {}) as Record<string, string>;
-    if (!selectorMatches(sel, labels)) {
-      const shown = Object.entries(labels).map(([k, v]) => `"${k}":"${v}"`).join(', ');
-      out.push({ reason: 'FieldValueInvalid', field: 'spec.template.metadata.labels', message: `Invalid value: map[string]string{${shown}}: \`selector\` does not match template \`labels\`` });
-    }
+    if (!selectorMatches(sel, labels)) out.push(templateLabelsCause(labels));
   }
   if (old) {
     const oldSel = ((old as Obj).spec ?? {}).selector;
@@ -97,11 +94,21 @@ function commonCauses(obj: KObject, old: KObject | undefined): StatusCause[] {
     }
   }
   out.push(...nonNegative(s.replicas, 'spec.replicas'), ...nonNegative(s.minReadySeconds, 'spec.minReadySeconds'));
-  const rp = s.template?.spec?.restartPolicy;
-  if (rp !== undefined && rp !== 'Always') {
-    out.push({ reason: 'FieldValueNotSupported', field: 'spec.template.spec.restartPolicy', message: `Unsupported value: "${rp}": supported values: "Always"` });
-  }
+  out.push(...restartPolicyCauses(s.template));
   return out;
+}
+
+function templateLabelsCause(labels: Record<string, string>): StatusCause {
+  const shown = Object.entries(labels).map(([k, v]) => `"${k}":"${v}"`).join(', ');
+  return { reason: 'FieldValueInvalid', field: 'spec.template.metadata.labels', message: `Invalid value: map[string]string{${shown}}: \`selector\` does not match template \`labels\`` };
+}
+
+/** Pods of a ReplicaSet-like owner are always restarted. */
+function restartPolicyCauses(template: Obj | undefined): StatusCause[] {
+  const rp = template?.spec?.restartPolicy;
+  return rp !== undefined && rp !== 'Always'
+    ? [{ reason: 'FieldValueNotSupported', field: 'spec.template.spec.restartPolicy', message: `Unsupported value: "${rp}": supported values: "Always"` }]
+    : [];
 }
 
 function deploymentCauses(obj: KObject, old: KObject | undefined): StatusCause[] {
@@ -158,14 +165,8 @@ function replicationControllerCauses(obj: KObject): StatusCause[] {
   if (!s.template) out.push({ reason: 'FieldValueRequired', field: 'spec.template', message: 'Required value' });
   else if (Object.keys(sel).length) {
     const labels = (s.template.metadata?.labels ?? {}) as Record<string, string>;
-    if (!Object.entries(sel).every(([k, v]) => labels[k] === v)) {
-      const shown = Object.entries(labels).map(([k, v]) => `"${k}":"${v}"`).join(', ');
-      out.push({ reason: 'FieldValueInvalid', field: 'spec.template.metadata.labels', message: `Invalid value: map[string]string{${shown}}: \`selector\` does not match template \`labels\`` });
-    }
-    const rp = s.template.spec?.restartPolicy;
-    if (rp !== undefined && rp !== 'Always') {
-      out.push({ reason: 'FieldValueNotSupported', field: 'spec.template.spec.restartPolicy', message: `Unsupported value: "${rp}": supported values: "Always"` });
-    }
+    if (!selectorMatches({ matchLabels: sel }, labels)) out.push(templateLabelsCause(labels));
+    out.push(...restartPolicyCauses(s.template));
   }
   out.push(...nonNegative(s.replicas, 'spec.replicas'), ...nonNegative(s.minReadySeconds, 'spec.minReadySeconds'));
   return out;

@@ -44,8 +44,8 @@ interface PodSetKind { kind: KindInfo; ownerKind: 'ReplicaSet' | 'ReplicationCon
 function podSetMatcher(set: PodSetKind, o: KObject): LabelMatcher {
   const sel = (o.spec as Obj | undefined)?.selector;
   if (set.ownerKind === 'ReplicaSet') return matcherOf(sel);
-  const m = (sel ?? {}) as Record<string, string>;
-  return Object.keys(m).length ? (labels) => Object.entries(m).every(([k, v]) => labels?.[k] === v) : () => false;
+  // An empty map selects nothing (validation refuses it), where empty matchLabels would select all.
+  return sel && Object.keys(sel).length ? matcherOf({ matchLabels: sel }) : () => false;
 }
 
 export class WorkloadController {
