@@ -29,6 +29,15 @@ const sample = {
   window: { description: 'The length of the window, a Go duration.', type: 'string' },
 };
 
+function list(kind: string, what: string) {
+  return {
+    description: `${kind}List is a list of ${kind}.`,
+    properties: { ...typeMeta, metadata: ref(`${META}.ListMeta`), items: { description: `List of ${what} metrics.`, items: ref(`${PKG}.${kind}`), type: 'array' } },
+    required: ['items'], type: 'object',
+    'x-kubernetes-group-version-kind': [gvk(`${kind}List`)],
+  };
+}
+
 export const METRICS_DEFINITIONS: Record<string, unknown> = {
   [`${PKG}.ContainerMetrics`]: {
     description: 'ContainerMetrics sets resource usage metrics of a container.',
@@ -41,12 +50,7 @@ export const METRICS_DEFINITIONS: Record<string, unknown> = {
     required: ['timestamp', 'window', 'usage'], type: 'object',
     'x-kubernetes-group-version-kind': [gvk('NodeMetrics')],
   },
-  [`${PKG}.NodeMetricsList`]: {
-    description: 'NodeMetricsList is a list of NodeMetrics.',
-    properties: { ...typeMeta, metadata: ref(`${META}.ListMeta`), items: { description: 'List of node metrics.', items: ref(`${PKG}.NodeMetrics`), type: 'array' } },
-    required: ['items'], type: 'object',
-    'x-kubernetes-group-version-kind': [gvk('NodeMetricsList')],
-  },
+  [`${PKG}.NodeMetricsList`]: list('NodeMetrics', 'node'),
   [`${PKG}.PodMetrics`]: {
     description: 'PodMetrics sets resource usage metrics of a pod.',
     properties: {
@@ -56,12 +60,7 @@ export const METRICS_DEFINITIONS: Record<string, unknown> = {
     required: ['timestamp', 'window', 'containers'], type: 'object',
     'x-kubernetes-group-version-kind': [gvk('PodMetrics')],
   },
-  [`${PKG}.PodMetricsList`]: {
-    description: 'PodMetricsList is a list of PodMetrics.',
-    properties: { ...typeMeta, metadata: ref(`${META}.ListMeta`), items: { description: 'List of pod metrics.', items: ref(`${PKG}.PodMetrics`), type: 'array' } },
-    required: ['items'], type: 'object',
-    'x-kubernetes-group-version-kind': [gvk('PodMetricsList')],
-  },
+  [`${PKG}.PodMetricsList`]: list('PodMetrics', 'pod'),
 };
 
 /** The upstream document with the metrics API added; the input is not changed. */
