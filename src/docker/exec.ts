@@ -128,12 +128,6 @@ async function execExitCode(engine: Engine, id: string): Promise<number> {
 
 /** Attaches to a running container's main process (stdin only if the container keeps it open). */
 export async function attach(engine: Engine, containerId: string, opts: { stdin?: boolean; tty?: boolean } = {}): Promise<AttachSession> {
-  let tty = opts.tty;
-  if (tty === undefined) {
-    const c = await inspect(engine, containerId);
-    if (!c) throw new EngineError(404, 'NotFound', `No such container: ${containerId}`, 404);
-    tty = c.Config.Tty;
-  }
   const withStdin = !!opts.stdin;
   const path = `/containers/${encodeURIComponent(containerId)}`;
   const socket = await hijack(engine, {
@@ -148,6 +142,7 @@ export async function attach(engine: Engine, containerId: string, opts: { stdin?
     socket.destroy();
     throw new EngineError(409, 'Conflict', `container ${containerId} is not running`, 409);
   }
+  const tty = opts.tty ?? !!now.Config?.Tty;
   // The engine ends an attach's output when its stdin ends, unless the container closes its
   // stdin after one attach (StdinOnce, no TTY): elsewhere the end of the client's stdin is kept
   // from the engine, so that the output flows until the process exits, as a kubelet's attach does.
